@@ -1,0 +1,107 @@
+"""Regions, firms, people, role grants, sessions, login attempts, audit events."""
+from peewee import (
+    BooleanField, Check, CharField, DateTimeField, DeferredForeignKey, ForeignKeyField,
+    IntegerField, TextField,
+)
+
+from ..db import BaseModel, utcnow
+
+ROLES = ("practitioner", "director", "secretary", "county_admin", "city_admin")
+
+
+class Region(BaseModel):
+    """A city or a county; counties hang under a city and carry a population."""
+    name = CharField(max_length=100)
+    kind = CharField(max_length=10, constraints=[Check("kind IN ('city', 'county')")])
+    parent = ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT")
+    population = IntegerField(null=True, constraints=[Check("population IS NULL OR population >= 0")])
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("parent", "name"), True),)
+
+
+class Firm(BaseModel):
+    """A grassroots legal-service firm (基层法律服务所) in one county."""
+    name = CharField(max_length=120)
+    county = ForeignKeyField(Region, backref="firms", on_delete="RESTRICT")
+    setting = CharField(max_length=10, default="rural",
+                        constraints=[Check("setting IN ('rural', 'urban')")])
+    township = CharField(max_length=100, default="")
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("county", "name"), True),)
+
+
+class User(BaseModel):
+    """A person: practitioner, secretary or administrator (several roles possible)."""
+    name = CharField(max_length=60)
+    phone = CharField(max_length=20, null=True, unique=True)
+    username = CharField(max_length=60, null=True, unique=True)
+    password_hash = CharField(max_length=200)
+    firm = ForeignKeyField(Firm, null=True, backref="people", on_delete="RESTRICT")
+    county = ForeignKeyField(Region, null=True, backref="people", on_delete="RESTRICT")
+    licence_no = CharField(max_length=40, default="")
+    birth_year = IntegerField(null=True, constraints=[
+        Check("birth_year IS NULL OR (birth_year >= 1900 AND birth_year <= 2100)")])
+    party_member = BooleanField(default=False)
+    licensed_on = DateTimeField(null=True)
+    locale = CharField(max_length=20, null=True)
+    active = BooleanField(default=True)
+    must_change_password = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow)
+
+
+class RoleGrant(BaseModel):
+    """One scoped role held by a user: the firm, branch, or region it applies to."""
+    user = ForeignKeyField(User, backref="grants", on_delete="CASCADE")
+    role = CharField(max_length=20, constraints=[Check(
+        "role IN ('practitioner', 'director', 'secretary', 'county_admin', 'city_admin')")])
+    firm = ForeignKeyField(Firm, null=True, on_delete="CASCADE")
+    branch = DeferredForeignKey("Branch", null=True, on_delete="CASCADE")
+    region = ForeignKeyField(Region, null=True, on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "role", "firm", "branch", "region"), True),)
+
+
+class UserSession(BaseModel):
+    """A signed-in device; ending it signs that device out."""
+    token = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    user_agent = CharField(max_length=200, default="")
+    created_at = DateTimeField(default=utcnow)
+    last_seen_at = DateTimeField(default=utcnow)
+    ended_at = DateTimeField(null=True)
+
+
+class LoginAttempt(BaseModel):
+    """A failed login, counted per account and per address for rate limiting."""
+    account = CharField(max_length=60, index=True)
+    address = CharField(max_length=60, index=True)
+    created_at = DateTimeField(default=utcnow, index=True)
+
+
+class AuditEvent(BaseModel):
+    """Who did what administrative action, to what, when, in which county."""
+    actor = ForeignKeyField(User, null=True, backref="audit_events", on_delete="SET NULL")
+    action = CharField(max_length=60)
+    object_type = CharField(max_length=40)
+    object_id = IntegerField(null=True)
+    region = ForeignKeyField(Region, null=True, on_delete="SET NULL")
+    detail = TextField(default="")
+    address = CharField(max_length=60, default="")
+    created_at = DateTimeField(default=utcnow, index=True)
+
+
+class Notification(BaseModel):
+    """An in-app message to one person (a review decision, a reminder)."""
+    user = ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
+    kind = CharField(max_length=40)
+    message = TextField()
+    link = CharField(max_length=200, default="")
+    created_at = DateTimeField(default=utcnow)
+    read_at = DateTimeField(null=True)

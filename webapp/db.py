@@ -1,0 +1,68 @@
+"""The database handle, the base model, and the per-request connection."""
+import datetime
+from urllib.parse import urlparse
+
+from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
+
+db = DatabaseProxy()
+
+
+def utcnow():
+    """Return the current UTC time as a naive datetime (the storage convention)."""
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+def make_database(url):
+    """Open a peewee database for a sqlite:/// or postgresql:// URL."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = url[len("sqlite:///"):] or ":memory:"
+        return SqliteDatabase(
+            path,
+            pragmas={
+                "journal_mode": "wal",
+                "foreign_keys": 1,
+                "busy_timeout": 10000,
+                "synchronous": "normal",
+                "cache_size": -16000,
+            },
+            timeout=10,
+        )
+    if parsed.scheme in ("postgres", "postgresql"):
+        return PostgresqlDatabase(
+            parsed.path.lstrip("/"),
+            user=parsed.username,
+            password=parsed.password,
+            host=parsed.hostname,
+            port=parsed.port or 5432,
+        )
+    raise ValueError(f"unsupported DATABASE_URL scheme: {parsed.scheme}")
+
+
+def init_app(app):
+    """Bind the proxy to the configured database and open one connection per request."""
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        import os
+        os.makedirs(os.path.dirname(url[len("sqlite:///"):]) or ".", exist_ok=True)
+    db.initialize(make_database(url))
+
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc):
+        if not db.is_closed():
+            db.close()
+
+
+def is_postgres():
+    """Say whether the bound database is PostgreSQL."""
+    return isinstance(db.obj, PostgresqlDatabase)

@@ -1,0 +1,17 @@
+"""Every model of the app, in dependency order (for migrations checks and tests)."""
+from .accounts.models import (AuditEvent, Firm, LoginAttempt, Notification, Region,  # noqa: F401
+                              RoleGrant, User, UserSession)
+from .branches.models import (ActivityAttendance, ActivityPhoto, Branch, BranchActivity,  # noqa: F401
+                              BranchFirm, BranchMember)
+from .ledger.models import Entry, Evidence, ReviewRule  # noqa: F401
+from .push.models import PushSubscription  # noqa: F401
+from .targets.models import Target  # noqa: F401
+from .trainings.models import (Attendance, Training, TrainingCategory, TrainingFirm,  # noqa: F401
+                               TrainingPerson)
+
+ALL_MODELS = [
+    Region, Firm, User, Branch, RoleGrant, UserSession, LoginAttempt, AuditEvent, Notification,
+    BranchFirm, BranchMember, BranchActivity, ActivityAttendance, ActivityPhoto,
+    TrainingCategory, Training, TrainingFirm, TrainingPerson, Attendance,
+    Entry, Evidence, ReviewRule, Target, PushSubscription,
+]
