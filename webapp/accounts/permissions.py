@@ -1,0 +1,194 @@
+"""Who is signed in, which role they act in, and what each role may see.
+
+Every query that lists or loads data goes through the scoping helpers here, so a
+forgotten check returns nothing rather than another county's data.
+"""
+import functools
+from dataclasses import dataclass, field
+
+from flask import abort, g, redirect, request, session, url_for
+from peewee import JOIN
+
+from ..branches.models import Branch, BranchFirm, BranchMember
+from .models import Firm, Region, RoleGrant, User
+from .services import session_user
+
+ADMIN_ROLES = ("county_admin", "city_admin")
+ROLE_ORDER = ("city_admin", "county_admin", "secretary", "director", "practitioner")
+
+
+@dataclass
+class Actor:
+    """The signed-in person acting in one of their role grants."""
+    user: User
+    grant: RoleGrant
+    grants: list = field(default_factory=list)
+
+    @property
+    def role(self):
+        return self.grant.role
+
+    def county_ids(self):
+        """Return the ids of the counties this role covers (admins only)."""
+        if self.role == "county_admin":
+            return [self.grant.region_id]
+        if self.role == "city_admin":
+            return [r.id for r in Region.select(Region.id).where(Region.parent == self.grant.region_id)]
+        return []
+
+    @property
+    def county_id(self):
+        """Return the single county an actor works in, where there is one."""
+        if self.role == "county_admin":
+            return self.grant.region_id
+        return self.user.county_id
+
+
+def _sorted_grants(grants):
+    return sorted(grants, key=lambda gr: (ROLE_ORDER.index(gr.role), gr.id))
+
+
+def load_actor():
+    """Load the signed-in user and active grant into g (called before each request)."""
+    g.user = g.actor = None
+    g.session_token = session.get("token")
+    user, _row = session_user(g.session_token)
+    if user is None:
+        return
+    grants = _sorted_grants(list(RoleGrant.select().where(RoleGrant.user == user)))
+    g.user = user
+    if not grants:
+        return
+    active = next((gr for gr in grants if gr.id == session.get("grant")), grants[0])
+    g.actor = Actor(user=user, grant=active, grants=grants)
+
+
+def switch_grant(grant_id):
+    """Make another of the user's grants the active one; return it or None."""
+    actor = g.get("actor")
+    if actor is None:
+        return None
+    grant = next((gr for gr in actor.grants if gr.id == grant_id), None)
+    if grant is not None:
+        session["grant"] = grant.id
+    return grant
+
+
+def login_required(view):
+    """Send visitors who are not signed in to the login page, keeping where they were going."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.get("user") is None:
+            if request.headers.get("HX-Request") == "true":
+                abort(401)
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def roles_required(*roles):
+    """Allow the view only to signed-in people acting in one of the roles."""
+    def decorator(view):
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            actor = g.get("actor")
+            if actor is None or actor.role not in roles:
+                # A person who holds the role but is acting in another switches to it.
+                grant = actor and next((gr for gr in actor.grants if gr.role in roles), None)
+                if grant is None:
+                    abort(403)
+                session["grant"] = grant.id
+                g.actor = Actor(user=actor.user, grant=grant, grants=actor.grants)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def home_endpoint(actor):
+    """Return the endpoint of the home page for the actor's role."""
+    if actor is None:
+        return "accounts.no_role"
+    return {
+        "practitioner": "home.practitioner",
+        "director": "home.director",
+        "secretary": "home.secretary",
+        "county_admin": "home.county",
+        "city_admin": "home.city",
+    }[actor.role]
+
+
+# ------------------------------------------------------------------ scoping helpers
+
+def firms(actor):
+    """Firms the actor may see."""
+    query = Firm.select()
+    if actor is None:
+        return query.where(False)
+    if actor.role in ADMIN_ROLES:
+        return query.where(Firm.county.in_(actor.county_ids()))
+    if actor.role == "director":
+        return query.where(Firm.id == actor.grant.firm_id)
+    if actor.role == "secretary":
+        return query.where(Firm.id.in_(
+            BranchFirm.select(BranchFirm.firm).where(BranchFirm.branch == actor.grant.branch_id)))
+    return query.where(Firm.id == actor.user.firm_id)
+
+
+def people(actor):
+    """People the actor may see."""
+    query = User.select()
+    if actor is None:
+        return query.where(False)
+    if actor.role in ADMIN_ROLES:
+        return query.where(User.county.in_(actor.county_ids()))
+    if actor.role == "director":
+        return query.where(User.firm == actor.grant.firm_id)
+    if actor.role == "secretary":
+        return query.where(User.id.in_(
+            BranchMember.select(BranchMember.user).where(BranchMember.branch == actor.grant.branch_id)))
+    return query.where(User.id == actor.user.id)
+
+
+def counties(actor):
+    """Counties the actor may see."""
+    if actor is None or actor.role not in ADMIN_ROLES:
+        return Region.select().where(False)
+    return Region.select().where(Region.id.in_(actor.county_ids())).order_by(Region.name)
+
+
+def branches(actor):
+    """Party branches the actor may see."""
+    query = Branch.select()
+    if actor is None:
+        return query.where(False)
+    if actor.role in ADMIN_ROLES:
+        return query.where(Branch.county.in_(actor.county_ids()))
+    if actor.role == "secretary":
+        return query.where(Branch.id == actor.grant.branch_id)
+    return query.where(Branch.id.in_(
+        BranchMember.select(BranchMember.branch).where(BranchMember.user == actor.user.id)))
+
+
+def entries(actor, model):
+    """Ledger entries (of the given Entry model) the actor may see."""
+    query = model.select(model, User).join(User, JOIN.INNER, on=(model.user == User.id))
+    if actor is None:
+        return query.where(False)
+    if actor.role in ADMIN_ROLES:
+        return query.where(User.county.in_(actor.county_ids()))
+    if actor.role == "director":
+        return query.where(User.firm == actor.grant.firm_id)
+    return query.where(model.user == actor.user.id)
+
+
+def get_or_404(query, model, object_id):
+    """Load one row through a scoped query, or answer 404."""
+    try:
+        object_id = int(object_id)
+    except (TypeError, ValueError):
+        abort(404)
+    row = query.where(model.id == object_id).first()
+    if row is None:
+        abort(404)
+    return row

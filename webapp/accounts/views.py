@@ -1,0 +1,333 @@
+"""Sign-in, sign-out, password, devices, role switch, language; county people and firms."""
+import datetime
+
+from flask import (Blueprint, current_app, flash, g, redirect, request, session, url_for)
+from flask_babel import gettext as _
+
+from ..errors import DomainError
+from ..htmx import redirect_after_post, render
+from ..i18n import local_today
+from . import permissions as perm
+from . import services
+from .models import Firm, RoleGrant, User, UserSession
+
+auth_bp = Blueprint("auth", __name__)
+admin_bp = Blueprint("accounts", __name__, url_prefix="/admin")
+
+
+def client_address():
+    """Return the client's address (the first proxy hop when behind one that we trust)."""
+    if current_app.config.get("TRUST_PROXY"):
+        return request.headers.get("X-Forwarded-For", "").split(",")[0].strip() or request.remote_addr
+    return request.remote_addr or ""
+
+
+def safe_next(target):
+    """Return a local path to go to after login, never another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@auth_bp.route("/")
+def index():
+    """Send people to their home page, visitors to login."""
+    if g.get("user") is None:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for(perm.home_endpoint(g.get("actor"))))
+
+
+@auth_bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with phone number (or username) and password."""
+    next_url = safe_next(request.values.get("next"))
+    if g.get("user") is not None and request.method == "GET":
+        return redirect(next_url or url_for("auth.index"))
+    error = None
+    login_value = ""
+    if request.method == "POST":
+        login_value = request.form.get("login", "")
+        try:
+            user = services.authenticate(login_value, request.form.get("password", ""),
+                                         client_address(), current_app.config)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            old_locale = session.get("locale")
+            old_scan = session.get("scan")
+            session.clear()
+            session.permanent = True
+            session["token"] = services.start_session(user, request.user_agent.string)
+            if old_locale and not user.locale:
+                session["locale"] = old_locale
+            if old_scan:
+                session["scan"] = old_scan
+            if user.must_change_password:
+                return redirect(url_for("auth.password", next=next_url), code=303)
+            return redirect(next_url or url_for("auth.index"), code=303)
+    status = 429 if error and "Wait" in (error or "") else (401 if error else 200)
+    return render("accounts/login.html", error=error, login_value=login_value,
+                  next_url=next_url, status=status)
+
+
+@auth_bp.route("/logout", methods=["POST"])
+def logout():
+    """End this device's session and clear what the browser kept."""
+    token = session.get("token")
+    if token:
+        services.end_session(token)
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    response = redirect(url_for("auth.login", signed_out=1), code=303)
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
+
+
+@auth_bp.route("/me/password", methods=["GET", "POST"])
+@perm.login_required
+def password():
+    """Change one's own password (and sign out other devices)."""
+    error = field = None
+    if request.method == "POST":
+        try:
+            services.change_password(g.user, request.form.get("current"), request.form.get("new"),
+                                     request.form.get("repeat"), keep_token=g.session_token)
+        except DomainError as exc:
+            error, field = exc.message, exc.field
+        else:
+            flash(_("Your password is changed. Other devices were signed out."), "success")
+            return redirect_after_post(safe_next(request.args.get("next")) or url_for("auth.me"))
+    return render("accounts/password.html", error=error, field=field,
+                  status=400 if error else 200)
+
+
+@auth_bp.route("/me")
+@perm.login_required
+def me():
+    """The Me tab: who I am, my roles, language, devices, password, sign out."""
+    devices = (UserSession.select().where(UserSession.user == g.user,
+                                          UserSession.ended_at.is_null())
+               .order_by(UserSession.last_seen_at.desc()))
+    return render("accounts/me.html", devices=list(devices))
+
+
+@auth_bp.route("/me/devices/<int:session_id>/end", methods=["POST"])
+@perm.login_required
+def end_device(session_id):
+    """Sign out one of my devices."""
+    row = UserSession.get_or_none(UserSession.id == session_id, UserSession.user == g.user)
+    if row is None:
+        return render("error.html", code=404, message=_("This device is not signed in."), status=404)
+    services.end_session(row.token)
+    if row.token == g.session_token:
+        session.clear()
+        return redirect_after_post(url_for("auth.login"))
+    flash(_("That device is signed out."), "success")
+    return redirect_after_post(url_for("auth.me"))
+
+
+@auth_bp.route("/me/role", methods=["POST"])
+@perm.login_required
+def switch_role():
+    """Act in another of my roles."""
+    try:
+        grant_id = int(request.form.get("grant", ""))
+    except ValueError:
+        grant_id = None
+    grant = perm.switch_grant(grant_id)
+    if grant is None:
+        return render("error.html", code=400, message=_("Choose one of your roles."), status=400)
+    g.actor = perm.Actor(user=g.user, grant=grant, grants=g.actor.grants)
+    return redirect_after_post(url_for(perm.home_endpoint(g.actor)))
+
+
+@auth_bp.route("/language", methods=["POST"])
+def language():
+    """Choose the interface language (kept on the account when signed in)."""
+    choice = request.form.get("locale")
+    if choice not in current_app.config["LANGUAGES"]:
+        return render("error.html", code=400, message=_("Choose one of the languages offered."),
+                      status=400)
+    session["locale"] = choice
+    if g.get("user") is not None:
+        User.update(locale=choice).where(User.id == g.user.id).execute()
+    back = safe_next(request.form.get("next")) or url_for("auth.index")
+    return redirect_after_post(back)
+
+
+@auth_bp.route("/no-role")
+@perm.login_required
+def no_role():
+    """Explain that the account has no role yet."""
+    return render("accounts/no_role.html")
+
+
+# ------------------------------------------------------------------ county admin: firms, people
+
+ADMIN = ("county_admin",)
+
+
+def _county():
+    return perm.counties(g.actor).where(perm.Region.id == g.actor.grant.region_id).get()
+
+
+@admin_bp.route("/firms")
+@perm.roles_required(*ADMIN)
+def firms():
+    """The county's firms, with how many active people each has."""
+    rows = list(perm.firms(g.actor).order_by(Firm.active.desc(), Firm.name))
+    counts = services.counts_by_firm([f.id for f in rows])
+    return render("admin/firms.html", firms=rows, counts=counts)
+
+
+@admin_bp.route("/firms/new", methods=["GET", "POST"])
+@admin_bp.route("/firms/<int:firm_id>", methods=["GET", "POST"])
+@perm.roles_required(*ADMIN)
+def firm_form(firm_id=None):
+    """Create or edit a firm."""
+    firm = perm.get_or_404(perm.firms(g.actor), Firm, firm_id) if firm_id else None
+    error = field = None
+    data = request.form if request.method == "POST" else (
+        {"name": firm.name, "township": firm.township, "setting": firm.setting} if firm else
+        {"setting": "rural"})
+    if request.method == "POST":
+        try:
+            saved = services.save_firm(g.actor.user, _county(), services.clean_firm(request.form),
+                                       firm, client_address())
+        except DomainError as exc:
+            error, field = exc.message, exc.field
+        else:
+            flash(_("Saved."), "success")
+            return redirect_after_post(url_for("accounts.firms", _anchor=f"firm-{saved.id}"))
+    return render("admin/firm_form.html", firm=firm, data=data, error=error, field=field,
+                  status=400 if error else 200)
+
+
+@admin_bp.route("/firms/<int:firm_id>/active", methods=["POST"])
+@perm.roles_required(*ADMIN)
+def firm_active(firm_id):
+    """Deactivate or reactivate a firm."""
+    firm = perm.get_or_404(perm.firms(g.actor), Firm, firm_id)
+    active = request.form.get("active") == "1"
+    services.set_firm_active(g.actor.user, firm, _county(), active, client_address())
+    flash(_("The firm is active again.") if active else _("The firm is deactivated."), "success")
+    return redirect_after_post(url_for("accounts.firms"))
+
+
+@admin_bp.route("/people")
+@perm.roles_required(*ADMIN)
+def people():
+    """The county's practitioners, searchable and filterable by firm."""
+    query = perm.people(g.actor).where(User.firm.is_null(False))
+    q = (request.args.get("q") or "").strip()[:40]
+    firm_id = request.args.get("firm", type=int)
+    show = request.args.get("show", "active")
+    if q:
+        query = query.where(User.name.contains(q) | User.phone.contains(q)
+                            | User.licence_no.contains(q))
+    if firm_id:
+        query = query.where(User.firm == firm_id)
+    if show != "all":
+        query = query.where(User.active == (show != "inactive"))
+    rows = list(query.order_by(User.name).limit(500))
+    firm_map = {f.id: f for f in perm.firms(g.actor)}
+    directors = {gr.user_id for gr in RoleGrant.select(RoleGrant.user).where(
+        RoleGrant.role == "director", RoleGrant.user.in_([u.id for u in rows] or [0]))}
+    return render("admin/people.html", "admin/_people_list.html", people=rows, q=q,
+                  firm_id=firm_id, show=show, firms=firm_map, directors=directors)
+
+
+def _person_form(user):
+    firms_list = list(perm.firms(g.actor).where(Firm.active == True).order_by(Firm.name))  # noqa: E712
+    error = field = None
+    if request.method == "POST":
+        data = request.form
+        try:
+            clean = services.clean_person(data, firms_list, local_today().year)
+            if user is None:
+                user, code = services.create_practitioner(g.actor.user, _county(), clean,
+                                                          client_address())
+                return render("admin/person_code.html", person=user, code=code, created=True)
+            services.update_practitioner(g.actor.user, user, _county(), clean, client_address())
+        except DomainError as exc:
+            error, field = exc.message, exc.field
+        else:
+            flash(_("Saved."), "success")
+            return redirect_after_post(url_for("accounts.people"))
+    elif user is not None:
+        data = {"name": user.name, "phone": user.phone or "", "licence_no": user.licence_no,
+                "birth_year": user.birth_year or "", "party_member": user.party_member,
+                "firm_id": user.firm_id}
+    else:
+        data = {"firm_id": request.args.get("firm", "")}
+    is_director = user is not None and RoleGrant.select().where(
+        RoleGrant.user == user, RoleGrant.role == "director").exists()
+    return render("admin/person_form.html", person=user, data=data, firms=firms_list,
+                  error=error, field=field, is_director=is_director,
+                  status=400 if error else 200)
+
+
+@admin_bp.route("/people/new", methods=["GET", "POST"])
+@perm.roles_required(*ADMIN)
+def person_new():
+    """Add a practitioner."""
+    return _person_form(None)
+
+
+@admin_bp.route("/people/<int:user_id>", methods=["GET", "POST"])
+@perm.roles_required(*ADMIN)
+def person_edit(user_id):
+    """Edit a practitioner."""
+    return _person_form(perm.get_or_404(perm.people(g.actor), User, user_id))
+
+
+@admin_bp.route("/people/<int:user_id>/active", methods=["POST"])
+@perm.roles_required(*ADMIN)
+def person_active(user_id):
+    """Deactivate or reactivate a person."""
+    user = perm.get_or_404(perm.people(g.actor), User, user_id)
+    if user.id == g.user.id:
+        return render("error.html", code=400, message=_("You cannot deactivate yourself."),
+                      status=400)
+    active = request.form.get("active") == "1"
+    services.set_active(g.actor.user, user, _county(), active, client_address())
+    flash(_("%(name)s can sign in again.", name=user.name) if active else
+          _("%(name)s is deactivated; their records stay.", name=user.name), "success")
+    return redirect_after_post(url_for("accounts.person_edit", user_id=user.id))
+
+
+@admin_bp.route("/people/<int:user_id>/director", methods=["POST"])
+@perm.roles_required(*ADMIN)
+def person_director(user_id):
+    """Make a person their firm's director, or not."""
+    user = perm.get_or_404(perm.people(g.actor), User, user_id)
+    services.set_director(g.actor.user, user, _county(), request.form.get("director") == "1",
+                          client_address())
+    flash(_("Saved."), "success")
+    return redirect_after_post(url_for("accounts.person_edit", user_id=user.id))
+
+
+@admin_bp.route("/people/<int:user_id>/reset", methods=["POST"])
+@perm.roles_required(*ADMIN)
+def person_reset(user_id):
+    """Give a person a one-time password, shown once."""
+    user = perm.get_or_404(perm.people(g.actor), User, user_id)
+    code = services.reset_password(g.actor.user, user, _county(), client_address())
+    return render("admin/person_code.html", person=user, code=code, created=False)
+
+
+@admin_bp.route("/audit")
+@perm.roles_required("county_admin", "city_admin")
+def audit_log():
+    """The county's recent administrative actions."""
+    from .models import AuditEvent
+    since = datetime.datetime.now() - datetime.timedelta(days=365)
+    rows = (AuditEvent.select(AuditEvent, User).join(User, on=(AuditEvent.actor == User.id))
+            .where(AuditEvent.region.in_(g.actor.county_ids() or [0]) |
+                   (AuditEvent.region == g.actor.grant.region_id),
+                   AuditEvent.created_at > since)
+            .order_by(AuditEvent.created_at.desc()).limit(200))
+    return render("admin/audit.html", events=list(rows))
+

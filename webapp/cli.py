@@ -1,0 +1,101 @@
+"""Command-line tasks: migrate, create the first admin, load demo data."""
+import os
+import sys
+
+import click
+from playhouse.migrations import Runner
+
+from .config import ROOT
+from .db import db
+
+
+def migrate_database():
+    """Apply pending migrations; return their names."""
+    db.connect(reuse_if_open=True)
+    try:
+        return Runner(db.obj, str(ROOT / "migrations")).up()
+    finally:
+        db.close()
+
+
+def init_app(app):
+    """Register the CLI commands."""
+
+    @app.cli.command("migrate")
+    def migrate_command():
+        """Apply pending database migrations."""
+        applied = migrate_database()
+        click.echo("applied: " + ", ".join(applied) if applied else "database is up to date")
+
+    @app.cli.command("create-admin")
+    @click.option("--name", required=True)
+    @click.option("--login", required=True, help="phone number or username")
+    @click.option("--region", "region_name", required=True, help="city or county name")
+    @click.option("--kind", type=click.Choice(["city", "county"]), default="city")
+    @click.option("--parent", "parent_name", default=None, help="city of a new county")
+    @click.option("--population", type=int, default=None)
+    @click.password_option()
+    def create_admin_command(name, login, region_name, kind, parent_name, population, password):
+        """Create a city (or county) administrator, creating the region if needed."""
+        from .accounts.models import Region
+        from .accounts.services import create_admin
+        db.connect(reuse_if_open=True)
+        with db.atomic():
+            parent = None
+            if kind == "county":
+                parent = Region.get_or_none(Region.name == parent_name, Region.kind == "city")
+                if parent is None:
+                    raise click.UsageError("--parent must name an existing city for a county")
+            region, _ = Region.get_or_create(name=region_name, kind=kind, parent=parent,
+                                             defaults={"population": population})
+            user = create_admin(name, login, password, f"{kind}_admin", region)
+        click.echo(f"created {kind} admin {user.name} ({login}) for {region.name}")
+
+    @app.cli.command("load-demo")
+    @click.option("--if-empty", is_flag=True, help="do nothing when data exists")
+    def load_demo_command(if_empty):
+        """Load the demo city (three counties, firms, people, a year of records)."""
+        from .demo import has_data, load_demo
+        db.connect(reuse_if_open=True)
+        if has_data():
+            if if_empty:
+                click.echo("demo data already present")
+                print_logins()
+                return
+            raise click.UsageError("the database already has data")
+        logins = load_demo()
+        click.echo("demo data loaded")
+        print_logins(logins)
+
+    @app.cli.command("demo-logins")
+    def demo_logins_command():
+        """Print the demo logins."""
+        print_logins()
+
+    @app.cli.command("gen-vapid")
+    def gen_vapid_command():
+        """Print a new VAPID key pair for Web Push (put them in the environment)."""
+        from py_vapid import Vapid01
+        from py_vapid.utils import b64urlencode
+        from cryptography.hazmat.primitives import serialization
+        key = Vapid01()
+        key.generate_keys()
+        raw = key.public_key.public_bytes(serialization.Encoding.X962,
+                                          serialization.PublicFormat.UncompressedPoint)
+        priv = key.private_key.private_numbers().private_value.to_bytes(32, "big")
+        click.echo(f"VAPID_PUBLIC_KEY={b64urlencode(raw)}")
+        click.echo(f"VAPID_PRIVATE_KEY={b64urlencode(priv)}")
+
+
+def print_logins(logins=None):
+    """Print the demo logins as a table."""
+    if logins is None:
+        from .demo import DEMO_LOGINS
+        logins = DEMO_LOGINS
+    port = os.environ.get("PORT", "5000")
+    click.echo("")
+    click.echo(f"Grassroots Ledger is at http://127.0.0.1:{port}  — demo logins:")
+    for role, login, password in logins:
+        click.echo(f"  {role:<28} {login:<14} {password}")
+    click.echo("")
+    sys.stdout.flush()

@@ -1,0 +1,202 @@
+"""Targets and progress: what counts, expected-by-now, and the status words."""
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from peewee import Case, fn
+
+from ..accounts.models import User
+from ..ledger.models import Entry, ReviewRule
+from .models import Target
+
+PERSON_METRICS = ("education_hours", "public_service_hours", "legal_aid_cases")
+DEFAULTS = {
+    "education_hours": (Decimal(40), "001 五(一)"),
+    "public_service_hours": (Decimal(36), "001 五(三)"),
+    "legal_aid_cases": (Decimal(5), "001 五(三)"),
+    "county_trainings": (Decimal(2), "001 五(一)"),
+    "info_reports": (Decimal(3), "001 五(三)"),
+    "typical_cases": (Decimal(1), "001 五(三)"),
+    "theme_days": (Decimal(12), "000 三"),
+    "practitioners_per_10k": (Decimal("2.3"), "002 二(二)"),
+}
+METRIC_LABELS = {
+    "education_hours": _l("Continuing education"),
+    "public_service_hours": _l("Public service"),
+    "legal_aid_cases": _l("Legal-aid cases"),
+    "county_trainings": _l("County trainings"),
+    "info_reports": _l("Information reports"),
+    "typical_cases": _l("Typical cases"),
+    "theme_days": _l("Theme party days"),
+    "practitioners_per_10k": _l("Practitioners per 10,000 residents"),
+}
+STATUS_LABELS = {
+    "done": _l("Done"),
+    "on_track": _l("On track"),
+    "behind": _l("Behind"),
+    "at_risk": _l("At risk"),
+}
+RECENT_DAYS = 90
+DEFAULT_OUTSIDE_CAP = Decimal(20)
+
+
+@dataclass
+class Progress:
+    """One person's standing on one metric."""
+    metric: str
+    done: Decimal
+    pending: Decimal
+    target: Decimal
+    expected: Decimal
+    status: str
+    unit: str
+
+    @property
+    def label(self):
+        return METRIC_LABELS[self.metric]
+
+    @property
+    def status_label(self):
+        return STATUS_LABELS[self.status]
+
+    @property
+    def percent(self):
+        return 100 if not self.target else min(100, int(self.done * 100 / self.target))
+
+    @property
+    def pace_percent(self):
+        return 100 if not self.target else min(100, int(self.expected * 100 / self.target))
+
+
+def targets_for(year, county_id=None, city_id=None, firm_id=None):
+    """Return {metric: (value, source)}, the most specific scope winning over the defaults."""
+    values = dict(DEFAULTS)
+    scopes = [r for r in (city_id, county_id) if r]
+    rows = Target.select().where(Target.year == year, (
+        (Target.region.is_null() & Target.firm.is_null())
+        | Target.region.in_(scopes or [0]) | (Target.firm == (firm_id or 0))))
+    rank = {None: 0, city_id: 1, county_id: 2}
+    best = {}
+    for row in rows:
+        score = 3 if row.firm_id else rank.get(row.region_id, 0)
+        if row.metric not in best or score >= best[row.metric][0]:
+            best[row.metric] = (score, (row.value, row.source))
+    values.update({metric: pair for metric, (_s, pair) in best.items()})
+    return values
+
+
+def period(year, today, licensed_on=None):
+    """Return (start, end, elapsed_days, total_days, share_of_year) of the person's year."""
+    start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    year_days = (end - start).days + 1
+    if licensed_on is not None:
+        licensed = licensed_on.date() if isinstance(licensed_on, datetime.datetime) else licensed_on
+        if licensed.year == year:
+            start = licensed
+        elif licensed.year > year:
+            start = end + datetime.timedelta(days=1)
+    total = max(0, (end - start).days + 1)
+    if today < start:
+        elapsed = 0
+    else:
+        elapsed = min(total, (today - start).days + 1)
+    return start, end, elapsed, total, Decimal(total) / Decimal(year_days)
+
+
+def status_for(done, target, expected, recent, recent_days, remaining_days):
+    """Return done / on_track / behind / at_risk; at risk means the recent pace cannot reach it."""
+    if done >= target:
+        return "done"
+    if done >= expected:
+        return "on_track"
+    rate = recent / Decimal(max(1, recent_days))
+    if done + rate * remaining_days < target:
+        return "at_risk"
+    return "behind"
+
+
+def _quarter(value):
+    return (Decimal(value) * 4).to_integral_value(rounding="ROUND_FLOOR") / 4
+
+
+def ledger_totals(user_ids, year, recent_from):
+    """Aggregate each person's year in one query: {user_id: {key: Decimal}}."""
+    start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    counted = Entry.status.in_(("approved", "recorded"))
+    recent = Entry.date >= recent_from
+    amount = Case(Entry.kind, (("legal_aid", Entry.count),), Entry.hours)
+    rows = (Entry.select(
+        Entry.user, Entry.kind,
+        fn.SUM(Case(None, ((counted, amount),), 0)).alias("done"),
+        fn.SUM(Case(None, ((Entry.status == "pending", amount),), 0)).alias("pending"),
+        fn.SUM(Case(None, ((counted & recent, amount),), 0)).alias("recent"),
+        fn.SUM(Case(None, ((counted & (Entry.source == "self"), amount),), 0)).alias("self_done"))
+        .where(Entry.user.in_(user_ids), Entry.date.between(start, end))
+        .group_by(Entry.user, Entry.kind).tuples())
+    out = {}
+    for user_id, kind, done, pending, recent_sum, self_done in rows:
+        out.setdefault(user_id, {})[kind] = tuple(Decimal(str(v or 0)) for v in
+                                                  (done, pending, recent_sum, self_done))
+    return out
+
+
+def outside_cap(county_id, year):
+    """Return how many outside-learning hours may count toward the education target."""
+    rule = ReviewRule.get_or_none(ReviewRule.county == county_id, ReviewRule.year == year)
+    return rule.outside_education_cap if rule else DEFAULT_OUTSIDE_CAP
+
+
+def progress_for(users, year, today, targets=None, cap=None):
+    """Return {user_id: [Progress, ...]} for the three personal targets."""
+    users = list(users)
+    if not users:
+        return {}
+    recent_from = max(datetime.date(year, 1, 1), today - datetime.timedelta(days=RECENT_DAYS - 1))
+    totals = ledger_totals([u.id for u in users], year, recent_from)
+    out = {}
+    for user in users:
+        tg = targets or targets_for(year, county_id=user.county_id)
+        user_cap = cap if cap is not None else outside_cap(user.county_id, year)
+        start, end, elapsed, total, share = period(year, today, user.licensed_on)
+        recent_days = max(0, min(RECENT_DAYS, (today - max(start, recent_from)).days + 1))
+        remaining = max(0, total - elapsed)
+        mine = totals.get(user.id, {})
+        zero = (Decimal(0),) * 4
+
+        def pick(kind):
+            return mine.get(kind, zero)
+
+        edu, train = pick("education"), pick("training_credit")
+        outside_done = min(edu[3], user_cap)
+        education = (outside_done + train[0], edu[1] + train[1], edu[2] + train[2])
+        figures = {
+            "education_hours": education,
+            "public_service_hours": pick("public_service")[:3],
+            "legal_aid_cases": pick("legal_aid")[:3],
+        }
+        rows = []
+        for metric in PERSON_METRICS:
+            done, pending, recent = figures[metric]
+            target = _quarter(tg[metric][0] * share)
+            expected = _quarter(target * elapsed / total) if total else target
+            rows.append(Progress(
+                metric=metric, done=done, pending=pending, target=target, expected=expected,
+                status=status_for(done, target, expected, recent, recent_days, remaining),
+                unit="cases" if metric == "legal_aid_cases" else "hours"))
+        out[user.id] = rows
+    return out
+
+
+def status_counts(progress_by_user):
+    """Count people per (metric, status) for dashboards."""
+    counts = {m: {s: 0 for s in STATUS_LABELS} for m in PERSON_METRICS}
+    for rows in progress_by_user.values():
+        for row in rows:
+            counts[row.metric][row.status] += 1
+    return counts
+
+
+def active_practitioners(query):
+    """Narrow a scoped people query to active practitioners (people in a firm)."""
+    return query.where(User.active == True, User.firm.is_null(False))  # noqa: E712

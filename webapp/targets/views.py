@@ -1,0 +1,210 @@
+"""Home pages for each role: progress against the year's targets."""
+import datetime
+
+from flask import Blueprint, g
+from peewee import fn
+
+from ..accounts import permissions as perm
+from ..accounts.models import Firm, Notification, Region, User
+from ..branches.models import ActivityAttendance, BranchActivity, BranchMember
+from ..db import utcnow
+from ..htmx import render
+from ..i18n import local_today, to_local
+from ..ledger.models import Entry
+from ..trainings import services as trainings
+from ..trainings.models import Training
+from . import services
+
+home_bp = Blueprint("home", __name__, url_prefix="/home")
+
+
+@home_bp.route("/me")
+@perm.roles_required("practitioner")
+def practitioner():
+    """Practitioner home: next training, this year's targets, what waits."""
+    user = g.user
+    today = local_today()
+    now = utcnow()
+    upcoming = list(trainings.upcoming_for(user, now, days=7).limit(3))
+    progress = services.progress_for([user], today.year, today).get(user.id, [])
+    counts = dict(perm.entries(g.actor, Entry)
+                  .where(Entry.user == user.id, Entry.status.in_(("pending", "declined")))
+                  .select(Entry.status, fn.COUNT(Entry.id)).group_by(Entry.status).tuples())
+    notes = list(Notification.select().where(Notification.user == user,
+                                             Notification.read_at.is_null())
+                 .order_by(Notification.created_at.desc()).limit(3))
+    return render("home/practitioner.html", today=today, upcoming=upcoming, progress=progress,
+                  pending=counts.get("pending", 0), declined=counts.get("declined", 0),
+                  notes=notes, is_today=lambda t: to_local(t.start_at).date() == today)
+
+
+def _people_progress(query, year, today):
+    people = list(services.active_practitioners(query).order_by(User.name))
+    by_county = {}
+    for person in people:
+        by_county.setdefault(person.county_id, []).append(person)
+    progress = {}
+    for county_id, group in by_county.items():
+        targets = services.targets_for(year, county_id=county_id)
+        cap = services.outside_cap(county_id, year)
+        progress.update(services.progress_for(group, year, today, targets=targets, cap=cap))
+    return people, progress
+
+
+@home_bp.route("/firm")
+@perm.roles_required("director")
+def director():
+    """Director home: the firm's people against the targets, and pending entries."""
+    today = local_today()
+    firm = perm.firms(g.actor).get()
+    people, progress = _people_progress(perm.people(g.actor), today.year, today)
+    pending = perm.entries(g.actor, Entry).where(Entry.status == "pending").count()
+    return render("home/director.html", firm=firm, people=people, progress=progress,
+                  counts=services.status_counts(progress), pending=pending, today=today,
+                  labels=services.METRIC_LABELS, status_labels=services.STATUS_LABELS)
+
+
+def month_strip(activities, year, today):
+    """Return 12 (month, state) cells: done, missing, or future."""
+    done = {to_local(a.start_at).month for a in activities
+            if a.kind == "theme_day" and a.status == "held" and to_local(a.start_at).year == year}
+    cells = []
+    for month in range(1, 13):
+        if month in done:
+            state = "done"
+        elif year > today.year or (year == today.year and month > today.month):
+            state = "future"
+        elif year == today.year and month == today.month:
+            state = "open"
+        else:
+            state = "missing"
+        cells.append((month, state))
+    return cells
+
+
+@home_bp.route("/branch")
+@perm.roles_required("secretary")
+def secretary():
+    """Secretary home: this month's theme party day, the year by month, members' attendance."""
+    today = local_today()
+    branch = perm.branches(g.actor).get()
+    start = datetime.datetime(today.year, 1, 1) - datetime.timedelta(hours=8)
+    activities = list(BranchActivity.select().where(
+        BranchActivity.branch == branch, BranchActivity.start_at >= start,
+        BranchActivity.status == "held").order_by(BranchActivity.start_at))
+    strip = month_strip(activities, today.year, today)
+    members = list(User.select().join(BranchMember, on=(BranchMember.user == User.id))
+                   .where(BranchMember.branch == branch).order_by(User.name))
+    ids = [a.id for a in activities]
+    rows = (ActivityAttendance.select(ActivityAttendance.user, ActivityAttendance.activity,
+                                      ActivityAttendance.status)
+            .where(ActivityAttendance.activity.in_(ids or [0])).tuples())
+    by_member = {}
+    for user_id, activity_id, status in rows:
+        by_member.setdefault(user_id, {})[activity_id] = status
+    stats = []
+    for member in members:
+        mine = by_member.get(member.id, {})
+        statuses = [mine.get(a.id, "absent") for a in activities]
+        present = statuses.count("present")
+        streak = 0
+        for status in reversed(statuses):
+            if status == "absent":
+                streak += 1
+            else:
+                break
+        stats.append({"member": member, "present": present, "total": len(statuses),
+                      "rate": int(present * 100 / len(statuses)) if statuses else None,
+                      "missed_in_row": streak})
+    this_month = next((c for c in strip if c[0] == today.month), None)
+    return render("home/secretary.html", branch=branch, strip=strip, stats=stats,
+                  this_month_done=this_month and this_month[1] == "done", today=today,
+                  activities=list(reversed(activities))[:5])
+
+
+def _region_overview(county_ids, today):
+    people, progress = _people_progress(perm.people(g.actor), today.year, today)
+    counts = services.status_counts(progress)
+    firms = list(Firm.select(Firm, Region).join(Region)
+                 .where(Firm.county.in_(county_ids or [0]), Firm.active == True)  # noqa: E712
+                 .order_by(Region.name, Firm.name))
+    by_firm = {}
+    for person in people:
+        by_firm.setdefault(person.firm_id, []).append(progress[person.id])
+    firm_rows = []
+    for firm in firms:
+        rows = by_firm.get(firm.id, [])
+        cells = []
+        for i, metric in enumerate(services.PERSON_METRICS):
+            if not rows:
+                cells.append(None)
+                continue
+            done = sum(r[i].done for r in rows) / len(rows)
+            expected = sum(r[i].expected for r in rows) / len(rows)
+            target = sum(r[i].target for r in rows) / len(rows)
+            state = "done" if done >= target else ("on_track" if done >= expected else "behind")
+            cells.append({"metric": metric, "avg": done, "target": target, "state": state})
+        firm_rows.append({"firm": firm, "people": len(rows), "cells": cells})
+    return people, progress, counts, firm_rows
+
+
+@home_bp.route("/county")
+@perm.roles_required("county_admin")
+def county():
+    """County admin home: reviews waiting, trainings, the year so far, firms."""
+    today = local_today()
+    now = utcnow()
+    county_ids = g.actor.county_ids()
+    pending = perm.entries(g.actor, Entry).where(Entry.status == "pending")
+    waiting = pending.count()
+    oldest = pending.select(fn.MIN(Entry.created_at)).scalar()
+    upcoming = list(trainings.for_regions(county_ids)
+                    .where(Training.end_at >= now - datetime.timedelta(hours=12),
+                           Training.status == "scheduled")
+                    .order_by(Training.start_at).limit(5))
+    people, _progress, counts, firm_rows = _region_overview(county_ids, today)
+    return render("home/county.html", today=today, waiting=waiting,
+                  oldest_days=(now - oldest).days if oldest else None, upcoming=upcoming,
+                  counts=counts, firm_rows=firm_rows, people_count=len(people),
+                  labels=services.METRIC_LABELS, status_labels=services.STATUS_LABELS,
+                  county=Region.get_by_id(county_ids[0]))
+
+
+@home_bp.route("/city")
+@perm.roles_required("city_admin")
+def city():
+    """City admin home: each county's size, ratio per 10,000 residents, and status counts."""
+    today = local_today()
+    city_region = Region.get_by_id(g.actor.grant.region_id)
+    counties = list(perm.counties(g.actor))
+    people, progress = _people_progress(perm.people(g.actor), today.year, today)
+    ratio_target = services.targets_for(today.year, city_id=city_region.id)["practitioners_per_10k"][0]
+    rows = []
+    for county_row in counties:
+        mine = [p for p in people if p.county_id == county_row.id]
+        counts = services.status_counts({p.id: progress[p.id] for p in mine})
+        per10k = (len(mine) * 10000 / county_row.population) if county_row.population else None
+        trainings_held = trainings.for_regions([county_row.id]).where(
+            Training.status == "scheduled", Training.end_at < utcnow(),
+            Training.start_at >= datetime.datetime(today.year, 1, 1)).count()
+        rows.append({"county": county_row, "people": len(mine), "per10k": per10k,
+                     "counts": counts, "trainings": trainings_held})
+    return render("home/city.html", today=today, city=city_region, rows=rows,
+                  ratio_target=ratio_target, labels=services.METRIC_LABELS,
+                  status_labels=services.STATUS_LABELS, counts=services.status_counts(progress),
+                  people_count=len(people), branches=perm.branches(g.actor).count())
+
+
+
+@home_bp.route("/scan")
+@perm.roles_required("practitioner")
+def scan():
+    """The Scan tab."""
+    return render("home/scan.html")
+
+
+@home_bp.route("/log")
+@perm.roles_required("practitioner")
+def log():
+    """The Log tab."""
+    return render("home/log.html")
