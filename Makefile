@@ -1,0 +1,54 @@
+# Grassroots Ledger — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 5000
+export FLASK_APP := webapp
+
+.PHONY: run test test-sqlite test-postgres install translations migrate demo serve-https lint clean browser
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+	  echo "Python's venv module is missing: installing python3-venv"; \
+	  apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+translations: install
+	@$(BIN)/pybabel compile -q -d webapp/translations
+
+migrate: install
+	$(BIN)/flask migrate
+
+demo: migrate
+	$(BIN)/flask load-demo --if-empty
+
+run: translations demo
+	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# Serve over HTTPS with a local certificate so a phone on the same network can use the
+# camera and the service worker (see README).
+serve-https: translations demo
+	@mkdir -p instance
+	@test -f instance/cert.pem || openssl req -x509 -newkey rsa:2048 -nodes -days 365 \
+	  -keyout instance/key.pem -out instance/cert.pem -subj "/CN=grassroots-ledger.local" \
+	  -addext "subjectAltName=IP:$$(hostname -I | awk '{print $$1}'),DNS:localhost"
+	SESSION_COOKIE_SECURE=1 $(BIN)/gunicorn -w 2 -b 0.0.0.0:8443 --certfile instance/cert.pem \
+	  --keyfile instance/key.pem 'webapp:create_app()'
+
+browser:
+	@bash tests/browser/ensure_chromium.sh
+
+test: translations browser
+	@bash tests/run_all.sh
+
+lint:
+	$(BIN)/python -m pyflakes webapp tests || true
+
+clean:
+	rm -rf $(VENV) instance/ledger.db* tests/browser/screenshots
