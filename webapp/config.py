@@ -42,6 +42,7 @@ def load(overrides=None):
         "VAPID_PUBLIC_KEY": os.environ.get("VAPID_PUBLIC_KEY", ""),
         "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY", ""),
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@example.org"),
+        "TRUST_PROXY": os.environ.get("TRUST_PROXY", "0") == "1",
         "TESTING": False,
     }
     if overrides:
