@@ -51,6 +51,12 @@ def find_by_login(login):
     return User.get_or_none((User.phone == login) | (User.username == login))
 
 
+class RateLimited(DomainError):
+    """Too many failed sign-ins for this account or address."""
+
+    status = 429
+
+
 def login_blocked(login, address, config):
     """Return minutes to wait when too many recent failures came for this account or address."""
     since = utcnow() - datetime.timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
@@ -69,7 +75,7 @@ def authenticate(login, password, address, config):
     """Return the user for good credentials; raise DomainError with a plain message otherwise."""
     wait = login_blocked(login, address, config)
     if wait:
-        raise DomainError(_("Too many wrong attempts. Wait %(minutes)d minutes and try again, "
+        raise RateLimited(_("Too many wrong attempts. Wait %(minutes)d minutes and try again, "
                             "or ask your county administrator to reset your password.",
                             minutes=wait))
     user = find_by_login(login)

@@ -44,6 +44,7 @@ def login():
     if g.get("user") is not None and request.method == "GET":
         return redirect(next_url or url_for("auth.index"))
     error = None
+    status = 200
     login_value = ""
     if request.method == "POST":
         login_value = request.form.get("login", "")
@@ -51,7 +52,7 @@ def login():
             user = services.authenticate(login_value, request.form.get("password", ""),
                                          client_address(), current_app.config)
         except DomainError as exc:
-            error = exc.message
+            error, status = exc.message, (exc.status if exc.status == 429 else 401)
         else:
             old_locale = session.get("locale")
             old_scan = session.get("scan")
@@ -65,7 +66,6 @@ def login():
             if user.must_change_password:
                 return redirect(url_for("auth.password", next=next_url), code=303)
             return redirect(next_url or url_for("auth.index"), code=303)
-    status = 429 if error and "Wait" in (error or "") else (401 if error else 200)
     return render("accounts/login.html", error=error, login_value=login_value,
                   next_url=next_url, status=status)
 
