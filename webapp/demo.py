@@ -1,6 +1,7 @@
 """Demo data: a fictional prefecture-level city of three counties with a year of records."""
 import calendar
 import datetime
+import math
 import random
 import secrets
 from decimal import ROUND_FLOOR, Decimal
@@ -175,6 +176,7 @@ PARTY_LECTURES = ["书记讲党课：坚持人民至上，做群众身边的法�
 COMMITTEE_MEETINGS = ["支委会：研究主题党日活动安排", "支委会：研究党员发展和党费收缴事项",
                       "支委会：研究支部年度工作计划", "支委会：分析党员思想状况"]
 EXCUSES = ["出庭", "外出办案", "因病请假", "参加县局培训", "家中有事", "在村坐班值守"]
+TRAINING_EXCUSES = ["因病请假", "当日出庭，已提前请假", "外出办案，已提前请假", "家中有事，已提前请假"]
 
 # category, hours choices, people served range, description templates
 PUBLIC_SERVICE = [
@@ -245,7 +247,7 @@ EDUCATION = [
 ]
 
 DECLINE_NOTES = {
-    "public_service": ["单日公益服务时长超过8小时上限，请核实后重新填报。",
+    "public_service": ["该服务属于有偿代理业务，不计入公益服务时长。",
                        "缺少服务记录或照片等证明材料，请补充后重新提交。"],
     "education": ["该课程已作为培训学时由系统记录，请勿重复填报。",
                   "所填课程不属于继续教育认可范围。"],
@@ -254,7 +256,7 @@ DECLINE_NOTES = {
 KIND_ZH = {"public_service": "公益服务", "education": "继续教育", "legal_aid": "法律援助案件"}
 
 PROFILES = ["done", "on_track", "behind", "at_risk"]
-PROFILE_WEIGHTS = [15, 40, 30, 15]
+PROFILE_WEIGHTS = [15, 42, 30, 13]
 ATTEND_PROB = {"done": 0.97, "on_track": 0.93, "behind": 0.78, "at_risk": 0.45}
 
 OUTSIDE_EDUCATION_CAP = 20
@@ -317,6 +319,7 @@ class _Demo:
         self.entries = []
         self.notifications = []
         self.audits = []
+        self.upcoming = []
 
     # -- small helpers -------------------------------------------------------
 
@@ -483,7 +486,8 @@ class _Demo:
                     else:
                         lic_year = rng.randint(max(birth_year + 25, 1994), self.year - 2)
                         licensed = datetime.date(lic_year, rng.randint(1, 12), rng.randint(1, 28))
-                    created = (self._utc(licensed, 10, 0) if new else self.created)
+                    created = (self._before_cutoff(self._utc(licensed, 10, 0)) if new
+                               else self.created)
                     party = idx < party_count
                     user = self._user(
                         name=name, phone=phone, firm=firm, county=region,
@@ -611,8 +615,8 @@ class _Demo:
             day = self.today + datetime.timedelta(days=ahead)
             if ahead:
                 day = self._weekday_forward(day)
-            self.upcoming = getattr(self, "upcoming", []) + [
-                self._training(org, title, cat, day, start, end, credit, checkout)]
+            self.upcoming.append(
+                self._training(org, title, cat, day, start, end, credit, checkout))
 
     def _attend(self, training, org, day, firms, category):
         rng = self.rng
@@ -630,7 +634,7 @@ class _Demo:
                 if rng.random() < 0.3:
                     rows.append(self._attendance_row(
                         training, person, status="excused", method_in="staff",
-                        marked_by=admin.id, note=f"{rng.choice(EXCUSES[:5])}，已向司法局请假",
+                        marked_by=admin.id, note=rng.choice(TRAINING_EXCUSES),
                         created_at=training.start_at))
                 continue
             roll = rng.random()
@@ -691,8 +695,6 @@ class _Demo:
                     person.credits_this_year += credited
         for batch in chunked(rows, 100):
             Attendance.insert_many(batch).execute()
-        if staff_marked:
-            self.staff_marked = getattr(self, "staff_marked", []) + [training.id]
 
     @staticmethod
     def _attendance_row(training, person, **fields):
@@ -819,7 +821,7 @@ class _Demo:
         if profile in ("done", "on_track"):
             return max(expected, min(expected * rng.uniform(1.0, 1.15), full * 0.97))
         if profile == "behind":
-            return expected * rng.uniform(0.65, 0.9)
+            return expected * rng.uniform(0.7, 0.92)
         return expected * rng.uniform(0.12, 0.4)
 
     def _public_service(self, person, first, last, hours, status="approved"):
@@ -827,7 +829,9 @@ class _Demo:
         remaining = Decimal(str(round(hours * 4) / 4))
         places = self.firm_places[person.firm_name]
         rows = []
-        while remaining > 0 and first <= last:
+        attempts = 0
+        while remaining > 0 and first <= last and attempts < 200:
+            attempts += 1
             cat, choices, served, templates = rng.choices(PUBLIC_SERVICE, PS_WEIGHTS)[0]
             amount = min(_dec(rng.choice(choices)), remaining)
             amount = max(amount, Decimal("1.00"))
@@ -837,8 +841,9 @@ class _Demo:
             person.days_used[day] = person.days_used.get(day, 0) + amount
             village = rng.choice(places)
             s1, s2 = rng.sample(SURNAMES, 2)
-            description = rng.choice(templates).format(v=village, s1=s1, s2=s2)
-            place = village if "{v}" in description or cat in ("village_adviser",) else ""
+            template = rng.choice(templates)
+            description = template.format(v=village, s1=s1, s2=s2)
+            place = village if "{v}" in template else ""
             if not place:
                 place = {"petition": "镇综治中心", "aid_consultation": "县法律援助中心"}.get(
                     cat, "公共法律服务工作站")
@@ -852,7 +857,7 @@ class _Demo:
     def _legal_aid(self, person, first, last, count, status="approved"):
         rng = self.rng
         rows = []
-        for _ in range(count):
+        for _ in range(count if first <= last else 0):
             case_type, templates = rng.choices(LEGAL_AID, LA_WEIGHTS)[0]
             day = self._random_day(first, last, weekend_ok=0)
             age = (self.today - day).days
@@ -887,7 +892,9 @@ class _Demo:
 
     def make_self_entries(self):
         rng = self.rng
-        approved_end = self.today - datetime.timedelta(days=15)
+        # Recent weeks are still under review; early in January that would leave nothing.
+        lag = 15 if (self.today - self.jan1).days > 45 else 2
+        approved_end = self.today - datetime.timedelta(days=lag)
         prev_end = min(datetime.date(self.year - 1, 12, 31), self.today - DAY)
         for person in self.people:
             # The previous calendar year's part of the window: an ordinary year's pace.
@@ -906,8 +913,10 @@ class _Demo:
             if start <= approved_end:
                 goal = self._goal(person.profile["public_service"], 36, share_elapsed, share_year)
                 self._public_service(person, start, approved_end, goal)
-                goal = self._goal(person.profile["legal_aid"], 5, share_elapsed, share_year)
-                self._legal_aid(person, start, approved_end, int(goal + 0.3))
+                profile = person.profile["legal_aid"]
+                goal = self._goal(profile, 5, share_elapsed, share_year)
+                cases = math.ceil(goal) if profile in ("done", "on_track") else math.floor(goal)
+                self._legal_aid(person, start, approved_end, cases)
                 goal = self._goal(person.profile["education"], 40, share_elapsed, share_year)
                 own = min(goal - float(person.credits_this_year), OUTSIDE_EDUCATION_CAP)
                 self._education(person, start, approved_end, own)
@@ -950,7 +959,7 @@ class _Demo:
                 row["review_note"] = rng.choice(DECLINE_NOTES[kind])
                 self.declined.append((person, row))
         for person in rng.sample([p for p in self.people if not p.new], 2):
-            for row in self._public_service(person, window_first, window_last, 2,
+            for row in self._public_service(person, window_first, window_last, 1,
                                             status="withdrawn"):
                 row["updated_at"] = self._before_cutoff(row["created_at"] +
                                                         datetime.timedelta(hours=2))
