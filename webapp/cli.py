@@ -96,6 +96,6 @@ def print_logins(logins=None):
     click.echo("")
     click.echo(f"Grassroots Ledger is at http://127.0.0.1:{port}  — demo logins:")
     for role, login, password in logins:
-        click.echo(f"  {role:<28} {login:<14} {password}")
+        click.echo(f"  {login:<13} {password:<10} {role}")
     click.echo("")
     sys.stdout.flush()

@@ -1079,3 +1079,7 @@ class _Demo:
             logins.append((f"County administrator, {county['en']}", county["admin"][2],
                            DEMO_PASSWORD))
         return logins
+
+
+# The demo logins, printed by `make run` whether the data was just loaded or already there.
+DEMO_LOGINS = _Demo.logins(None)
