@@ -1,0 +1,285 @@
+"""Browser tests: the real app under gunicorn, driven by Debian's chromium through Playwright.
+
+One live server and one browser per test process. The server gets its own database on
+the current engine (TEST_ENGINE, like the rest of the suite), migrated with the real
+`flask migrate` command and seeded through the models (tests/browser/seed.py).
+Never run `playwright install`: the tests use /usr/bin/chromium.
+"""
+import contextlib
+import datetime
+import gettext
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.conftest import ENGINE, PASSWORD, make_database_url
+from webapp.db import db, make_database
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+SCREENSHOTS = HERE / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update",
+               "--disable-sync"]
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
+         "is_mobile": True, "has_touch": True, "locale": "zh-CN",
+         "timezone_id": "Asia/Shanghai"}
+ROLES = ("practitioner", "director", "secretary", "county_admin", "city_admin")
+HOME_PATHS = {"practitioner": "/home/me", "director": "/home/firm", "secretary": "/home/branch",
+              "county_admin": "/home/county", "city_admin": "/home/city"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives a real browser (tests/browser)")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HERE in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(autouse=True)
+def clean_db():
+    """Browser tests use their own database (see live_server), not the `app` fixture's."""
+    yield
+
+
+def _bin(name):
+    """A console script of this virtualenv (where pytest runs from)."""
+    candidate = Path(sys.executable).parent / name
+    return str(candidate if candidate.exists() else ROOT / ".venv" / "bin" / name)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """The path to Debian's chromium; skip (or fail in CI) when it is missing."""
+    problem = None
+    if not os.access(CHROMIUM, os.X_OK):
+        problem = (f"Debian's chromium is not installed at {CHROMIUM}; run "
+                   "`bash tests/browser/ensure_chromium.sh` (or `make browser`) as root")
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the Python package `playwright` is not installed (.[test] extras)"
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests cannot run in CI: {problem}", pytrace=False)
+        pytest.skip(f"browser tests skipped: {problem}")
+    return CHROMIUM
+
+
+@contextlib.contextmanager
+def bound_to(url):
+    """Point webapp.db.db at `url` for a while, then give the previous binding back
+    (the session-scoped `app` fixture of other test files may have bound it already)."""
+    previous = db.obj
+    database = make_database(url)
+    db.initialize(database)
+    database.connect()
+    try:
+        yield database
+    finally:
+        database.close()
+        db.initialize(previous)
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, base_url, database_url, people, log_path):
+        self.base_url = base_url
+        self.database_url = database_url
+        self.people = people
+        self.log_path = log_path
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def live_server(chromium):
+    """The app under gunicorn (2 workers) on a free local port, with seeded data."""
+    from tests.browser.seed import seed
+
+    url, drop = make_database_url("browser")
+    workdir = Path(tempfile.mkdtemp(prefix="gl-browser-"))
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="browser-test-secret",
+               UPLOAD_DIR=str(workdir / "uploads"), TIMEZONE="Asia/Shanghai")
+    env.pop("FLASK_APP", None)
+    migrated = subprocess.run([_bin("flask"), "--app", "webapp", "migrate"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+    if migrated.returncode:
+        drop()
+        pytest.fail(f"flask migrate failed ({ENGINE}):\n{migrated.stdout}\n{migrated.stderr}",
+                    pytrace=False)
+    with bound_to(url):
+        people = seed(datetime.datetime.now(ZoneInfo("Asia/Shanghai")).date())
+    port = _free_port()
+    log_path = workdir / "gunicorn.log"
+    log = open(log_path, "w")
+    proc = subprocess.Popen(
+        [_bin("gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--graceful-timeout", "3",
+         "webapp:create_app()"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base_url + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start:\n" + log_path.read_text())
+            time.sleep(0.2)
+        yield LiveServer(base_url, url, people, log_path)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        drop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def server_log_clean(live_server):
+    """Fail a test that made the server log a traceback (a 500 the page may hide)."""
+    before = len(live_server.log())
+    yield
+    new = live_server.log()[before:]
+    assert "Traceback" not in new, "the server logged an error:\n" + new[-4000:]
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+    pw = sync_playwright().start()
+    try:
+        instance = pw.chromium.launch(executable_path=chromium, headless=True, args=LAUNCH_ARGS)
+        yield instance
+        instance.close()
+    finally:
+        pw.stop()
+
+
+class Problems(list):
+    """Console errors, uncaught exceptions and CSP violations seen on a context's pages."""
+
+    def clear_all(self):
+        del self[:]
+
+
+def _watch(page, problems):
+    page.on("console", lambda msg: problems.append(
+        f"console.{msg.type} on {page.url}: {msg.text}") if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(f"uncaught exception on {page.url}: {exc}"))
+
+
+# Runs in every document before its own scripts; Playwright injects it outside the page's
+# CSP, so it can report what the CSP blocks.
+CSP_LISTENER = """
+document.addEventListener('securitypolicyviolation', function (e) {
+  window.__glReportCsp(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') +
+                       ' (' + (e.sourceFile || '') + ':' + (e.lineNumber || 0) + ')');
+});
+"""
+
+
+@pytest.fixture(scope="session")
+def role_states():
+    """Signed-in browser state (cookies) per role, filled by the first login of each role."""
+    return {}
+
+
+def login(page, role, people):
+    """Sign in through the real form; return after landing on the role's home."""
+    page.goto("/login")
+    page.locator("input[name=login]").fill(people[role]["phone"])
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form[action$='/login'] button[type=submit]").click()
+    page.wait_for_url("**" + HOME_PATHS[role])
+
+
+@pytest.fixture
+def phone(browser, live_server, role_states):
+    """Factory: phone(role=None, **context options) -> a new context with .problems.
+
+    A role's context starts signed in (the first time through the real login form)."""
+    contexts = []
+
+    def make(role=None, **options):
+        settings = dict(PHONE, base_url=live_server.base_url, **options)
+        if role and role in role_states:
+            settings["storage_state"] = role_states[role]
+        context = browser.new_context(**settings)
+        context.set_default_timeout(10_000)
+        problems = Problems()
+        context.problems = problems
+        context.expose_binding("__glReportCsp",
+                               lambda source, text: problems.append(f"CSP violation: {text}"))
+        context.add_init_script(CSP_LISTENER)
+        context.on("page", lambda page: _watch(page, problems))
+        contexts.append(context)
+        if role and role not in role_states:
+            page = context.new_page()
+            login(page, role, live_server.people)
+            role_states[role] = context.storage_state()
+            page.close()
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name, full_page=True):
+    """Save a screenshot to tests/browser/screenshots/<name>.png (git-ignored)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def home_heading(live_server, role):
+    """The <h1> of a role's home page in Chinese (the practitioner is greeted by name)."""
+    person = live_server.people[role]
+    if role == "practitioner":
+        return translated("Hello, %(name)s")[0] % {"name": person["name"]}
+    return person["heading"]
+
+
+_CATALOGUES = {}
+
+
+def translated(msgid, locale="zh_Hans_CN"):
+    """What the server shows for `msgid` in `locale`: the compiled catalogue's text, else
+    the msgid itself (gettext's fallback). Second value: whether a translation exists."""
+    if locale not in _CATALOGUES:
+        path = ROOT / "webapp" / "translations" / locale / "LC_MESSAGES" / "messages.mo"
+        try:
+            with open(path, "rb") as fh:
+                _CATALOGUES[locale] = gettext.GNUTranslations(fh)
+        except OSError:
+            _CATALOGUES[locale] = gettext.NullTranslations()
+    text = _CATALOGUES[locale].gettext(msgid)
+    return text, text != msgid
