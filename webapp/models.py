@@ -6,12 +6,12 @@ from .branches.models import (ActivityAttendance, ActivityPhoto, Branch, BranchA
 from .ledger.models import Entry, Evidence, ReviewRule  # noqa: F401
 from .push.models import PushSubscription  # noqa: F401
 from .targets.models import Target  # noqa: F401
-from .trainings.models import (Attendance, Training, TrainingCategory, TrainingFirm,  # noqa: F401
-                               TrainingPerson)
+from .trainings.models import (Attendance, ScanReceipt, Training, TrainingCategory,  # noqa: F401
+                               TrainingFirm, TrainingPerson)
 
 ALL_MODELS = [
     Region, Firm, User, Branch, RoleGrant, UserSession, LoginAttempt, AuditEvent, Notification,
     BranchFirm, BranchMember, BranchActivity, ActivityAttendance, ActivityPhoto,
-    TrainingCategory, Training, TrainingFirm, TrainingPerson, Attendance,
+    TrainingCategory, Training, TrainingFirm, TrainingPerson, Attendance, ScanReceipt,
     Entry, Evidence, ReviewRule, Target, PushSubscription,
 ]

@@ -91,3 +91,14 @@ class Attendance(BaseModel):
 
     class Meta:
         indexes = ((("training", "user"), True),)
+
+
+class ScanReceipt(BaseModel):
+    """A scan sent later from a phone that was offline, kept by its idempotency key."""
+    key = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(User, on_delete="CASCADE")
+    training = ForeignKeyField(Training, on_delete="CASCADE")
+    purpose = CharField(max_length=6)
+    scanned_at = DateTimeField()
+    result = CharField(max_length=20)
+    created_at = DateTimeField(default=utcnow)

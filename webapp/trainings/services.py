@@ -1,9 +1,28 @@
-"""Training rules: audiences and what is coming up."""
+"""Training rules: audiences, check-in windows, scans, hour crediting, staff corrections."""
 import datetime
+import secrets
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
-from ..accounts.models import Region
-from .models import Training, TrainingFirm, TrainingPerson
+from flask_babel import gettext as _
+from peewee import IntegrityError
 
+from ..accounts.models import Firm, Region, RoleGrant, User
+from ..accounts.services import audit
+from ..db import db, is_postgres, utcnow
+from ..errors import DomainError
+from ..i18n import to_local
+from . import qr
+from .models import Attendance, ScanReceipt, Training, TrainingCategory, TrainingFirm, TrainingPerson
+
+OFFLINE_MAX_DELAY = datetime.timedelta(hours=72)
+OFFLINE_CLOCK_SKEW = datetime.timedelta(minutes=2)
+QUARTER = Decimal("0.25")
+DEFAULT_CATEGORIES = [("政治理论", "Political theory"), ("业务技能", "Professional skills"),
+                      ("职业道德与执业纪律", "Ethics and discipline"), ("其他", "Other")]
+
+
+# ------------------------------------------------------------------ audiences and lists
 
 def for_person(user):
     """Trainings whose audience includes the person (county/city-wide, their firm, or them)."""
@@ -32,3 +51,668 @@ def for_regions(county_ids, city_id=None):
     """Trainings organised by these counties (and the city, if given)."""
     ids = list(county_ids) + ([city_id] if city_id else [])
     return Training.select().where(Training.organiser.in_(ids or [0]))
+
+
+def managed(actor):
+    """Trainings an administrator may see and manage: their region's (a city's and its counties')."""
+    if actor is None or actor.role not in ("county_admin", "city_admin"):
+        return Training.select().where(False)
+    city = actor.grant.region_id if actor.role == "city_admin" else None
+    return for_regions(actor.county_ids(), city)
+
+
+def organiser_region(actor):
+    """Return the region an administrator organises trainings for."""
+    return Region.get_by_id(actor.grant.region_id)
+
+
+def in_audience(training, user):
+    """Say whether the person is in the training's audience."""
+    return for_person(user).where(Training.id == training.id).exists()
+
+
+def audience_people(training):
+    """Active practitioners the training expects."""
+    query = (User.select().where(User.active == True, User.firm.is_null(False),  # noqa: E712
+                                 User.id.in_(RoleGrant.select(RoleGrant.user)
+                                             .where(RoleGrant.role == "practitioner"))))
+    if training.audience == "firms":
+        return query.where(User.firm.in_(
+            TrainingFirm.select(TrainingFirm.firm).where(TrainingFirm.training == training.id)))
+    if training.audience == "people":
+        return query.where(User.id.in_(
+            TrainingPerson.select(TrainingPerson.user).where(TrainingPerson.training == training.id)))
+    counties = Region.select(Region.id).where(
+        (Region.id == training.organiser_id) | (Region.parent == training.organiser_id))
+    return query.where(User.county.in_(counties))
+
+
+def ensure_categories():
+    """Create the default categories when the list is empty; return the active ones."""
+    if not TrainingCategory.select().exists():
+        for pos, (name, name_en) in enumerate(DEFAULT_CATEGORIES, start=1):
+            TrainingCategory.create(name=name, name_en=name_en, position=pos)
+    return list(TrainingCategory.select().where(TrainingCategory.active == True)  # noqa: E712
+                .order_by(TrainingCategory.position, TrainingCategory.id))
+
+
+# ------------------------------------------------------------------ windows
+
+def checkin_window(training):
+    """Return (opens, closes) of check-in."""
+    return (training.start_at - datetime.timedelta(minutes=training.checkin_opens_before),
+            training.start_at + datetime.timedelta(minutes=training.checkin_closes_after))
+
+
+def checkout_window(training):
+    """Return (opens, closes) of check-out."""
+    return (training.end_at - datetime.timedelta(minutes=training.checkout_opens_before),
+            training.end_at + datetime.timedelta(minutes=training.checkout_closes_after))
+
+
+def window_of(training, purpose):
+    return checkin_window(training) if purpose == "in" else checkout_window(training)
+
+
+def window_state(training, purpose, at):
+    """Return None when the window is open at `at`, else NOT_OPEN or CLOSED."""
+    opens, closes = window_of(training, purpose)
+    if at < opens:
+        return NOT_OPEN
+    if at > closes:
+        return CLOSED
+    return None
+
+
+def is_late(training, at):
+    """Say whether a check-in at `at` is late."""
+    return at > training.start_at + datetime.timedelta(minutes=training.late_after)
+
+
+# ------------------------------------------------------------------ outcomes
+
+CHECKED_IN, ALREADY_IN, CHECKED_OUT, ALREADY_OUT = "checked_in", "already_in", "checked_out", "already_out"
+NOT_CHECKED_IN, EXPIRED, OTHER_TRAINING, INVALID = "not_checked_in", "expired", "other_training", "invalid"
+NOT_OPEN, CLOSED, NOT_AUDIENCE, CANCELLED = "not_open", "closed", "not_audience", "cancelled"
+TOO_OLD, TIME_MISMATCH, EXCUSED = "too_old", "time_mismatch", "excused"
+GOOD = (CHECKED_IN, ALREADY_IN, CHECKED_OUT, ALREADY_OUT)
+
+
+@dataclass
+class Outcome:
+    """What a scan did, with what the message needs."""
+    code: str
+    training: Training = None
+    attendance: Attendance = None
+    at: datetime.datetime = None
+    late: bool = False
+    hours: Decimal = None
+    other: Training = None
+
+    @property
+    def ok(self):
+        return self.code in GOOD
+
+    def to_dict(self):
+        """Return a JSON-safe form (kept in the session for the result page, sent to the scanner)."""
+        return {"code": self.code, "ok": self.ok,
+                "training": self.training.id if self.training else None,
+                "at": self.at.isoformat() if self.at else None, "late": self.late,
+                "hours": str(self.hours) if self.hours is not None else None,
+                "other": self.other.id if self.other else None}
+
+    @classmethod
+    def from_dict(cls, data):
+        """Rebuild an outcome from to_dict() output (missing trainings become None)."""
+        training = Training.get_or_none(Training.id == data.get("training")) if data.get("training") else None
+        other = Training.get_or_none(Training.id == data.get("other")) if data.get("other") else None
+        at = datetime.datetime.fromisoformat(data["at"]) if data.get("at") else None
+        hours = Decimal(data["hours"]) if data.get("hours") is not None else None
+        return cls(code=data.get("code", INVALID), training=training, at=at,
+                   late=bool(data.get("late")), hours=hours, other=other)
+
+
+def _hhmm(at):
+    return to_local(at).strftime("%H:%M")
+
+
+def _hours_text(hours):
+    from ..i18n import fmt_hours
+    return fmt_hours(hours)
+
+
+def message(outcome):
+    """Return the translated sentence for an outcome."""
+    code, t = outcome.code, outcome.training
+    if code == CHECKED_IN:
+        if outcome.late:
+            return _("Checked in at %(time)s — late.", time=_hhmm(outcome.at))
+        return _("Checked in at %(time)s.", time=_hhmm(outcome.at))
+    if code == ALREADY_IN:
+        return _("You already checked in at %(time)s. Nothing has changed.", time=_hhmm(outcome.at))
+    if code == CHECKED_OUT:
+        return _("Checked out at %(time)s. Credited: %(hours)s hours.",
+                 time=_hhmm(outcome.at), hours=_hours_text(outcome.hours))
+    if code == ALREADY_OUT:
+        return _("You already checked out at %(time)s. Nothing has changed.", time=_hhmm(outcome.at))
+    if code == NOT_CHECKED_IN:
+        return _("You have not checked in to this training, so you cannot check out. "
+                 "Ask the organisers to mark you present.")
+    if code == EXPIRED:
+        return _("This code has expired. Scan the code on the screen again.")
+    if code == OTHER_TRAINING:
+        return _("This code is for another training: %(title)s.",
+                 title=outcome.other.title if outcome.other else "")
+    if code == NOT_OPEN:
+        if outcome.at:
+            return _("Not open yet. It opens at %(time)s.", time=_hhmm(outcome.at))
+        return _("Not open yet.")
+    if code == CLOSED:
+        return _("Already closed. Ask the organisers to mark you present.")
+    if code == NOT_AUDIENCE:
+        return _("You are not on the list for this training. Ask the organisers if you should be.")
+    if code == CANCELLED:
+        return _("This training was cancelled.")
+    if code == TOO_OLD:
+        return _("This scan was kept on the phone for more than 72 hours and can no longer be "
+                 "accepted. Ask the organisers to mark you present.")
+    if code == TIME_MISMATCH:
+        return _("The time of this scan does not match the code. Ask the organisers to mark you present.")
+    if code == EXCUSED:
+        return _("You were excused from this training.")
+    return _("This code is not valid. Scan the code on the screen again.")
+
+
+# ------------------------------------------------------------------ crediting
+
+def _quarters_down(value):
+    return (Decimal(value) / QUARTER).to_integral_value(rounding=ROUND_FLOOR) * QUARTER
+
+
+def compute_credit(training, attendance):
+    """Return (credited hours, needs review) for an attendance row."""
+    if attendance.status != "present" or attendance.checked_in_at is None:
+        return Decimal("0.00"), False
+    credit = Decimal(training.credit_hours)
+    out = attendance.checked_out_at
+    if training.checkout_required and out is None:
+        return Decimal("0.00"), True
+    on_time = not is_late(training, attendance.checked_in_at)
+    out_ok = out is None or out >= checkout_window(training)[0]
+    if on_time and out_ok:
+        return credit.quantize(Decimal("0.01")), False
+    begin = max(attendance.checked_in_at, training.start_at)
+    finish = min(out or training.end_at, training.end_at)
+    overlap = max((finish - begin).total_seconds(), 0)
+    duration = (training.end_at - training.start_at).total_seconds()
+    share = Decimal(overlap) / Decimal(duration)
+    return min(_quarters_down(credit * share), credit).quantize(Decimal("0.01")), False
+
+
+def credit_key(training_id, user_id):
+    return f"training:{training_id}:{user_id}"
+
+
+def record_credit(training, attendance):
+    """Recompute the row's credit and write it as one system ledger entry (updated, never doubled)."""
+    from ..ledger.models import Entry
+    hours, review = compute_credit(training, attendance)
+    now = utcnow()
+    (Attendance.update(credited_hours=hours, needs_review=review, updated_at=now)
+     .where(Attendance.id == attendance.id).execute())
+    attendance.credited_hours, attendance.needs_review = hours, review
+    key = credit_key(training.id, attendance.user_id)
+    updated = (Entry.update(hours=hours, updated_at=now)
+               .where(Entry.idempotency_key == key).execute())
+    if updated or hours <= 0:
+        return hours
+    try:
+        with db.atomic():
+            Entry.create(user=attendance.user_id, kind="training_credit",
+                         date=to_local(training.start_at).date(), hours=hours,
+                         category=training.category.name[:40], description=training.title,
+                         place=training.place[:120], source="system", training=training,
+                         status="recorded", idempotency_key=key)
+    except IntegrityError:
+        Entry.update(hours=hours, updated_at=now).where(Entry.idempotency_key == key).execute()
+    return hours
+
+
+# ------------------------------------------------------------------ check-in and check-out
+
+def write_transaction():
+    """Open a transaction that takes the write lock at once (SQLite) so writers queue, not fail."""
+    return db.atomic() if is_postgres() else db.atomic("IMMEDIATE")
+
+
+def _add_flag(flags, flag):
+    parts = [f for f in (flags or "").split(",") if f]
+    if flag not in parts:
+        parts.append(flag)
+    return ",".join(parts)[:200]
+
+
+def _gate(training, user):
+    if training.status == "cancelled":
+        return Outcome(CANCELLED, training)
+    if not in_audience(training, user):
+        return Outcome(NOT_AUDIENCE, training)
+    return None
+
+
+def _existing(training, user):
+    return Attendance.get_or_none(Attendance.training == training.id, Attendance.user == user.id)
+
+
+def check_in(training, user, at, method="qr", device="", flags=""):
+    """Check the person in at `at` (the scan time); idempotent under concurrent repeats."""
+    refused = _gate(training, user)
+    if refused:
+        return refused
+    closed = window_state(training, "in", at)
+    if closed:
+        row = _existing(training, user)
+        if row is not None and row.checked_in_at is not None:
+            return Outcome(ALREADY_IN, training, row, row.checked_in_at, row.late)
+        return Outcome(closed, training, at=checkin_window(training)[0] if closed == NOT_OPEN else None)
+    device = (device or "")[:64]
+    if device and (Attendance.select().where(Attendance.training == training.id,
+                                             Attendance.device == device,
+                                             Attendance.user != user.id).exists()):
+        flags = _add_flag(flags, "shared_device")
+    late = is_late(training, at)
+    with write_transaction():
+        try:
+            with db.atomic():
+                row = Attendance.create(
+                    training=training, user=user, checked_in_at=at, method_in=method, late=late,
+                    device=device, flags=flags, needs_review=training.checkout_required)
+        except IntegrityError:
+            row = _existing(training, user)
+            if row.checked_in_at is not None:
+                return Outcome(ALREADY_IN, training, row, row.checked_in_at, row.late)
+            # An excused person who came after all: only the first request turns it present.
+            taken = (Attendance.update(status="present", checked_in_at=at, method_in=method,
+                                       late=late, device=device,
+                                       flags=_add_flag(row.flags, flags) if flags else row.flags,
+                                       updated_at=utcnow())
+                     .where(Attendance.id == row.id, Attendance.checked_in_at.is_null())
+                     .execute())
+            row = Attendance.get_by_id(row.id)
+            if not taken:
+                return Outcome(ALREADY_IN, training, row, row.checked_in_at, row.late)
+        record_credit(training, row)
+    return Outcome(CHECKED_IN, training, row, at, late)
+
+
+def check_out(training, user, at, method="qr", flags=""):
+    """Check the person out at `at` and credit their hours; idempotent under concurrent repeats."""
+    refused = _gate(training, user)
+    if refused:
+        return refused
+    closed = window_state(training, "out", at)
+    if closed:
+        row = _existing(training, user)
+        if row is not None and row.checked_out_at is not None:
+            return Outcome(ALREADY_OUT, training, row, row.checked_out_at,
+                           hours=row.credited_hours)
+        return Outcome(closed, training, at=checkout_window(training)[0] if closed == NOT_OPEN else None)
+    with write_transaction():
+        taken = (Attendance.update(checked_out_at=at, method_out=method, updated_at=utcnow())
+                 .where(Attendance.training == training.id, Attendance.user == user.id,
+                        Attendance.status == "present", Attendance.checked_in_at.is_null(False),
+                        Attendance.checked_out_at.is_null())
+                 .execute())
+        row = _existing(training, user)
+        if not taken:
+            if row is not None and row.checked_out_at is not None:
+                return Outcome(ALREADY_OUT, training, row, row.checked_out_at,
+                               hours=row.credited_hours)
+            if row is not None and row.status == "excused":
+                return Outcome(EXCUSED, training, row)
+            return Outcome(NOT_CHECKED_IN, training, row)
+        if flags:
+            row.flags = _add_flag(row.flags, flags)
+            Attendance.update(flags=row.flags).where(Attendance.id == row.id).execute()
+        hours = record_credit(training, row)
+    return Outcome(CHECKED_OUT, training, row, at, hours=hours)
+
+
+def _unix(dt):
+    return dt.replace(tzinfo=datetime.UTC).timestamp()
+
+
+def scan(user, code, scanned_at, method=None, device="", expected_training=None, extra_flags=""):
+    """Act on a scanned code at its scan time: check in, check out, or say why not."""
+    training = Training.get_or_none(Training.id == code.training_id)
+    if training is None or not qr.authentic(training.secret, code):
+        return Outcome(INVALID)
+    if expected_training is not None and expected_training.id != training.id:
+        return Outcome(OTHER_TRAINING, expected_training, other=training)
+    state = qr.check(training, code, _unix(scanned_at))
+    if state == qr.EXPIRED:
+        return Outcome(EXPIRED, training)
+    if state != qr.FRESH and state != qr.STALE:
+        return Outcome(INVALID, training)
+    flags = extra_flags
+    if state == qr.STALE:
+        flags = _add_flag(flags, "stale_code")
+    purpose = code.purpose
+    if purpose == "static":
+        method = method or "static"
+        # The printable code checks in until check-in closes, and checks out after that.
+        purpose = "in" if scanned_at <= checkin_window(training)[1] else "out"
+    method = method or "qr"
+    if purpose == "in":
+        return check_in(training, user, scanned_at, method, device, flags)
+    return check_out(training, user, scanned_at, method, flags)
+
+
+def scan_typed(user, typed, at, device=""):
+    """Act on a typed 6-digit code: find the training whose current code it is, then scan."""
+    horizon = datetime.timedelta(hours=5)
+    candidates = list(Training.select().where(Training.start_at <= at + horizon,
+                                              Training.end_at >= at - horizon)
+                      .order_by(Training.start_at))
+    mine = {t.id for t in for_person(user).where(Training.id.in_([t.id for t in candidates] or [0]))}
+    candidates.sort(key=lambda t: t.id not in mine)
+    for training in candidates:
+        purpose = qr.match_typed(training, typed, _unix(at))
+        if purpose:
+            code = qr.current_code(training, purpose, _unix(at))
+            return scan(user, code, at, method="code", device=device)
+    return Outcome(EXPIRED)
+
+
+def sync_offline(user, code, scanned_at, key, device="", now=None):
+    """Accept a scan made offline: once per key, if the code fits the claimed time and it is recent."""
+    now = now or utcnow()
+    key = (key or "")[:64]
+    if not key:
+        raise DomainError(_("This scan has no key; it cannot be sent."))
+    receipt = ScanReceipt.get_or_none(ScanReceipt.key == key)
+    if receipt is not None:
+        return _from_receipt(receipt, user)
+    training = Training.get_or_none(Training.id == code.training_id)
+    if training is None or not qr.authentic(training.secret, code):
+        return Outcome(INVALID)
+    if scanned_at > now + OFFLINE_CLOCK_SKEW:
+        return Outcome(TIME_MISMATCH, training)
+    if now - scanned_at > OFFLINE_MAX_DELAY:
+        return Outcome(TOO_OLD, training)
+    if not qr.slice_matches(training, code, _unix(scanned_at)):
+        return Outcome(TIME_MISMATCH, training)
+    outcome = scan(user, code, scanned_at, method="offline", device=device)
+    try:
+        with db.atomic():
+            ScanReceipt.create(key=key, user=user, training=training, purpose=code.purpose,
+                               scanned_at=scanned_at, result=outcome.code)
+    except IntegrityError:
+        receipt = ScanReceipt.get(ScanReceipt.key == key)
+        return _from_receipt(receipt, user)
+    return outcome
+
+
+def _from_receipt(receipt, user):
+    if receipt.user_id != user.id:
+        return Outcome(INVALID)
+    training = receipt.training
+    row = _existing(training, user)
+    code = receipt.result
+    if row is not None and code in (CHECKED_IN, ALREADY_IN):
+        return Outcome(ALREADY_IN, training, row, row.checked_in_at, row.late)
+    if row is not None and code in (CHECKED_OUT, ALREADY_OUT):
+        return Outcome(ALREADY_OUT, training, row, row.checked_out_at, hours=row.credited_hours)
+    return Outcome(code, training, row)
+
+
+# ------------------------------------------------------------------ staff actions
+
+def _person_in(training, person_id):
+    person = audience_people(training).where(User.id == person_id).first()
+    if person is None:
+        raise DomainError(_("This person is not on the list for this training."), field="user")
+    return person
+
+
+def _reason(text, missing):
+    text = (text or "").strip()
+    if not text:
+        raise DomainError(missing(), field="reason")
+    if len(text) > 500:
+        raise DomainError(_("The reason is too long (at most 500 characters)."), field="reason")
+    return text
+
+
+def mark_present(actor, training, person_id, reason, address=""):
+    """Mark someone present by hand for the whole training, with a reason."""
+    reason = _reason(reason, lambda: _("Say why you are marking this person present."))
+    person = _person_in(training, person_id)
+    if training.status == "cancelled":
+        raise DomainError(_("This training was cancelled."))
+    out = training.end_at if training.checkout_required else None
+    with write_transaction():
+        try:
+            with db.atomic():
+                row = Attendance.create(training=training, user=person, checked_in_at=training.start_at,
+                                        checked_out_at=out, method_in="staff",
+                                        method_out="staff" if out else None, note=reason,
+                                        marked_by=actor)
+        except IntegrityError:
+            row = _existing(training, person)
+            if row.status == "present" and row.checked_in_at is not None:
+                raise DomainError(_("%(name)s is already checked in.", name=person.name)) from None
+            row.status, row.checked_in_at, row.method_in = "present", training.start_at, "staff"
+            row.checked_out_at, row.method_out = out, ("staff" if out else None)
+            row.note, row.marked_by, row.updated_at = reason, actor, utcnow()
+            row.save()
+        record_credit(training, row)
+        audit(actor, "attendance.mark_present", row, training.organiser_id,
+              {"training": training.id, "user": person.id, "reason": reason}, address)
+    return row
+
+
+def excuse(actor, training, person_id, note, address=""):
+    """Excuse someone from the training with a note (no credit)."""
+    note = _reason(note, lambda: _("Write a note saying why this person is excused."))
+    person = _person_in(training, person_id)
+    with write_transaction():
+        try:
+            with db.atomic():
+                row = Attendance.create(training=training, user=person, status="excused",
+                                        method_in="staff", note=note, marked_by=actor)
+        except IntegrityError:
+            row = _existing(training, person)
+            row.status, row.checked_in_at, row.checked_out_at = "excused", None, None
+            row.note, row.marked_by, row.updated_at = note, actor, utcnow()
+            row.save()
+        record_credit(training, row)
+        audit(actor, "attendance.excuse", row, training.organiser_id,
+              {"training": training.id, "user": person.id, "note": note}, address)
+    return row
+
+
+def correct_times(actor, training, attendance, checked_in_at, checked_out_at, reason, address=""):
+    """Correct a row's check-in/out times (naive UTC) and recompute its credit."""
+    reason = _reason(reason, lambda: _("Say why you are correcting the time."))
+    if checked_in_at is None:
+        raise DomainError(_("Enter the check-in time."), field="in_time")
+    day = datetime.timedelta(hours=12)
+    if not (training.start_at - day <= checked_in_at <= training.end_at + day):
+        raise DomainError(_("The check-in time must be on the day of the training."), field="in_time")
+    if checked_out_at is not None and checked_out_at <= checked_in_at:
+        raise DomainError(_("The check-out time must be after the check-in time."), field="out_time")
+    if checked_out_at is not None and checked_out_at > training.end_at + day:
+        raise DomainError(_("The check-out time must be on the day of the training."), field="out_time")
+    before = {"in": attendance.checked_in_at, "out": attendance.checked_out_at}
+    with write_transaction():
+        attendance.status = "present"
+        attendance.checked_in_at, attendance.checked_out_at = checked_in_at, checked_out_at
+        attendance.late = is_late(training, checked_in_at)
+        if checked_out_at is not None and not attendance.method_out:
+            attendance.method_out = "staff"
+        attendance.note = reason
+        attendance.marked_by, attendance.updated_at = actor, utcnow()
+        attendance.save()
+        record_credit(training, attendance)
+        audit(actor, "attendance.correct", attendance, training.organiser_id,
+              {"training": training.id, "user": attendance.user_id, "before": before,
+               "after": {"in": checked_in_at, "out": checked_out_at}, "reason": reason}, address)
+    return attendance
+
+
+# ------------------------------------------------------------------ creating trainings
+
+def _int_field(data, name, default, low, high, label):
+    raw = str(data.get(name, "") or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not (low <= int(raw) <= high):
+        raise DomainError(_("%(label)s must be a whole number from %(a)d to %(b)d.",
+                            label=label, a=low, b=high), field=name)
+    return int(raw)
+
+
+def clean_training(data, categories, firms, people, to_utc):
+    """Validate a training form; return a dict of clean values or raise DomainError.
+
+    `firms` and `people` are the choices the admin may pick from; `to_utc` converts a naive local
+    datetime to naive UTC.
+    """
+    title = (data.get("title") or "").strip()
+    if not title:
+        raise DomainError(_("Fill in the title."), field="title")
+    if len(title) > 200:
+        raise DomainError(_("The title is too long (at most 200 characters)."), field="title")
+    category = next((c for c in categories if str(c.id) == str(data.get("category_id") or "")), None)
+    if category is None:
+        raise DomainError(_("Choose a category."), field="category_id")
+    try:
+        day = datetime.date.fromisoformat((data.get("date") or "").strip())
+    except ValueError:
+        raise DomainError(_("Enter the date of the training."), field="date") from None
+    try:
+        start = datetime.time.fromisoformat((data.get("start") or "").strip())
+        end = datetime.time.fromisoformat((data.get("end") or "").strip())
+    except ValueError:
+        raise DomainError(_("Enter the start and end times, like 09:00 and 12:00."),
+                          field="start") from None
+    if end <= start:
+        raise DomainError(_("The end time must be after the start time."), field="end")
+    place = (data.get("place") or "").strip()
+    if len(place) > 200:
+        raise DomainError(_("The place is too long (at most 200 characters)."), field="place")
+    try:
+        credit = Decimal(str(data.get("credit_hours") or "").strip())
+    except InvalidOperation:
+        credit = None
+    if credit is None or not credit.is_finite() or credit <= 0 or credit > 24 \
+            or credit % QUARTER != 0:
+        raise DomainError(_("Credit hours must be between 0.25 and 24, in quarter hours."),
+                          field="credit_hours")
+    audience = data.get("audience") or "region"
+    if audience not in ("region", "firms", "people"):
+        raise DomainError(_("Choose who the training is for."), field="audience")
+    chosen_firms, chosen_people = [], []
+    if audience == "firms":
+        wanted = set(map(str, _getlist(data, "firm_ids")))
+        chosen_firms = [f for f in firms if str(f.id) in wanted]
+        if not chosen_firms or len(chosen_firms) != len(wanted):
+            raise DomainError(_("Choose at least one firm from the list."), field="firm_ids")
+    if audience == "people":
+        wanted = set(map(str, _getlist(data, "person_ids")))
+        chosen_people = [p for p in people if str(p.id) in wanted]
+        if not chosen_people or len(chosen_people) != len(wanted):
+            raise DomainError(_("Choose at least one person from the list."), field="person_ids")
+    clean = {
+        "title": title, "category": category, "place": place, "credit_hours": credit,
+        "start_at": to_utc(datetime.datetime.combine(day, start)),
+        "end_at": to_utc(datetime.datetime.combine(day, end)),
+        "audience": audience, "firms": chosen_firms, "people": chosen_people,
+        "checkout_required": str(data.get("checkout_required", "")).lower() in ("1", "on", "true", "yes"),
+        "checkin_opens_before": _int_field(data, "checkin_opens_before", 30, 0, 240,
+                                           _("Check-in opens before start (minutes)")),
+        "checkin_closes_after": _int_field(data, "checkin_closes_after", 30, 0, 240,
+                                           _("Check-in closes after start (minutes)")),
+        "late_after": _int_field(data, "late_after", 10, 0, 240, _("Late after (minutes)")),
+        "checkout_opens_before": _int_field(data, "checkout_opens_before", 15, 0, 240,
+                                            _("Check-out opens before end (minutes)")),
+        "checkout_closes_after": _int_field(data, "checkout_closes_after", 60, 0, 240,
+                                            _("Check-out closes after end (minutes)")),
+        "rotation_seconds": _int_field(data, "rotation_seconds", 10, 5, 60,
+                                       _("Code changes every (seconds)")),
+    }
+    if clean["late_after"] > clean["checkin_closes_after"]:
+        raise DomainError(_("“Late after” cannot be later than check-in closes."), field="late_after")
+    return clean
+
+
+def _getlist(data, name):
+    return data.getlist(name) if hasattr(data, "getlist") else list(data.get(name) or [])
+
+
+def save_training(actor, region, clean, training=None, address=""):
+    """Create or update a training with its audience."""
+    fields = {k: v for k, v in clean.items() if k not in ("firms", "people")}
+    with db.atomic():
+        if training is None:
+            training = Training.create(organiser=region, created_by=actor,
+                                       secret=secrets.token_hex(32), **fields)
+            action = "training.create"
+        else:
+            for key, value in fields.items():
+                setattr(training, key, value)
+            training.updated_at = utcnow()
+            training.save()
+            TrainingFirm.delete().where(TrainingFirm.training == training).execute()
+            TrainingPerson.delete().where(TrainingPerson.training == training).execute()
+            action = "training.update"
+        for firm in clean["firms"]:
+            TrainingFirm.create(training=training, firm=firm)
+        for person in clean["people"]:
+            TrainingPerson.create(training=training, user=person)
+        audit(actor, action, training, training.organiser_id, {"title": training.title}, address)
+    return training
+
+
+def cancel_training(actor, training, address=""):
+    """Cancel a training (kept, shown as cancelled; scans are refused)."""
+    if training.status == "cancelled":
+        raise DomainError(_("This training is already cancelled."))
+    with db.atomic():
+        training.status, training.updated_at = "cancelled", utcnow()
+        training.save(only=[Training.status, Training.updated_at])
+        audit(actor, "training.cancel", training, training.organiser_id,
+              {"title": training.title}, address)
+    return training
+
+
+def firm_choices(actor):
+    """Firms an administrator may put in an audience."""
+    return list(Firm.select().where(Firm.county.in_(actor.county_ids() or [0]),
+                                    Firm.active == True).order_by(Firm.name))  # noqa: E712
+
+
+def counts(training):
+    """Return live counts for the projector and the sheet header."""
+    rows = Attendance.select(Attendance.status, Attendance.checked_in_at, Attendance.checked_out_at,
+                             Attendance.late, Attendance.flags, Attendance.needs_review) \
+        .where(Attendance.training == training.id).tuples()
+    result = {"in": 0, "late": 0, "out": 0, "flagged": 0, "excused": 0, "review": 0}
+    for status, in_at, out_at, late, flags, review in rows:
+        if status == "excused":
+            result["excused"] += 1
+            continue
+        if in_at:
+            result["in"] += 1
+        if late:
+            result["late"] += 1
+        if out_at:
+            result["out"] += 1
+        if flags:
+            result["flagged"] += 1
+        if review:
+            result["review"] += 1
+    result["expected"] = audience_people(training).count()
+    result["absent"] = max(result["expected"] - result["in"] - result["excused"], 0)
+    return result

@@ -1,0 +1,135 @@
+"""Stateless rotating check-in codes: an HMAC of the training's secret and the time slice.
+
+Any server process can check a code from the training's secret alone; nothing is stored per
+code, and reloading the projector never invalidates one (unlike pre-generated batches).
+"""
+import hashlib
+import hmac
+import math
+import re
+import time
+from dataclasses import dataclass
+
+PURPOSES = ("in", "out", "static")
+MAC_CHARS = 16            # 64 bits of the HMAC, as hex: short enough for a small QR
+TYPED_SLICE_SECONDS = 30  # the 6-digit code lives longer so there is time to type it
+GRACE_SECONDS = 5         # a previous-slice code used later than this after its slice is flagged
+STATIC_SLICE = 0          # the printable code has no time slice; the training's windows bound it
+
+URL_RE = re.compile(r"/c/(\d{1,10})/(in|out|static)/(\d{1,12})/([0-9a-f]{%d})/?$" % MAC_CHARS)
+
+
+def now_seconds():
+    """Return the current Unix time as a float (a seam for tests)."""
+    return time.time()
+
+
+def _digest(secret, message):
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def slice_of(unix_time, rotation_seconds):
+    """Return the time slice a moment falls in."""
+    return math.floor(unix_time / rotation_seconds)
+
+
+def mac(secret, purpose, slice_no):
+    """Return the truncated HMAC for a purpose and a slice."""
+    return _digest(secret, f"{purpose}:{slice_no}")[:MAC_CHARS]
+
+
+def typed_code(secret, purpose, slice_no):
+    """Return the 6-digit typed code for a purpose and a 30-second slice."""
+    return "%06d" % (int(_digest(secret, f"code:{purpose}:{slice_no}")[:8], 16) % 1_000_000)
+
+
+@dataclass(frozen=True)
+class Code:
+    """A code as read from a URL: which training, for what, which slice, and its MAC."""
+    training_id: int
+    purpose: str
+    slice_no: int
+    mac: str
+
+
+def current_code(training, purpose, unix_time=None):
+    """Return the Code a projector shows now for the training."""
+    unix_time = now_seconds() if unix_time is None else unix_time
+    slice_no = slice_of(unix_time, training.rotation_seconds)
+    return Code(training.id, purpose, slice_no, mac(training.secret, purpose, slice_no))
+
+
+def static_code(training):
+    """Return the printable code (valid only inside the training's windows)."""
+    return Code(training.id, "static", STATIC_SLICE, mac(training.secret, "static", STATIC_SLICE))
+
+
+def path_of(code):
+    """Return the URL path a code is carried in."""
+    return f"/c/{code.training_id}/{code.purpose}/{code.slice_no}/{code.mac}"
+
+
+def parse(text):
+    """Read a Code from a scanned URL or path; None when it is not one of ours."""
+    match = URL_RE.search((text or "").strip().split("?")[0].split("#")[0])
+    if not match:
+        return None
+    return Code(int(match.group(1)), match.group(2), int(match.group(3)), match.group(4))
+
+
+def authentic(secret, code):
+    """Say whether the code's MAC was made with this secret (constant-time)."""
+    if code.purpose not in PURPOSES:
+        return False
+    if code.purpose == "static" and code.slice_no != STATIC_SLICE:
+        return False
+    return hmac.compare_digest(mac(secret, code.purpose, code.slice_no), code.mac)
+
+
+# Verification outcomes for a rotating code at a moment.
+FRESH, STALE, EXPIRED, FUTURE, FORGED = "fresh", "stale", "expired", "future", "forged"
+
+
+def check(training, code, unix_time=None):
+    """Check a code against the training at a moment: fresh, stale (flag), expired, future, forged.
+
+    Accepts the current and the previous slice only; a previous-slice code used more than
+    GRACE_SECONDS after its slice ended is still accepted but comes back 'stale' to be flagged.
+    """
+    if code.training_id != training.id or not authentic(training.secret, code):
+        return FORGED
+    if code.purpose == "static":
+        return FRESH
+    unix_time = now_seconds() if unix_time is None else unix_time
+    rotation = training.rotation_seconds
+    current = slice_of(unix_time, rotation)
+    if code.slice_no == current:
+        return FRESH
+    if code.slice_no == current - 1:
+        ended = (code.slice_no + 1) * rotation
+        return STALE if unix_time - ended > GRACE_SECONDS else FRESH
+    if code.slice_no > current:
+        return FUTURE  # the projector keeps the server's clock, so this is not drift
+    return EXPIRED
+
+
+def slice_matches(training, code, unix_time):
+    """Say whether a claimed scan time falls in the code's slice (or the next, for delivery)."""
+    if code.purpose == "static":
+        return True
+    current = slice_of(unix_time, training.rotation_seconds)
+    return code.slice_no in (current, current - 1)
+
+
+def match_typed(training, typed, unix_time=None):
+    """Return the purpose ('in' or 'out') whose current or previous typed code matches, else None."""
+    typed = re.sub(r"\D", "", typed or "")
+    if len(typed) != 6:
+        return None
+    unix_time = now_seconds() if unix_time is None else unix_time
+    current = slice_of(unix_time, TYPED_SLICE_SECONDS)
+    for purpose in ("in", "out"):
+        for slice_no in (current, current - 1):
+            if hmac.compare_digest(typed_code(training.secret, purpose, slice_no), typed):
+                return purpose
+    return None
