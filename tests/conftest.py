@@ -6,6 +6,7 @@ from urllib.parse import urlparse, urlunparse
 
 import pytest
 from bs4 import BeautifulSoup
+from peewee import sort_models
 
 from webapp import create_app
 from webapp.cli import migrate_database
@@ -33,6 +34,8 @@ def make_database_url(label):
         name = f"gl_test_{label}_{os.getpid()}_{worker}"
         _pg_exec(f'DROP DATABASE IF EXISTS "{name}"')
         _pg_exec(f'CREATE DATABASE "{name}"')
+        # Test data is thrown away: do not wait for the disk at every commit.
+        _pg_exec(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
         parsed = urlparse(_pg_admin_url())
         url = urlunparse(parsed._replace(path="/" + name))
         return url, lambda: _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -61,7 +64,12 @@ def truncate_all():
     db.connect(reuse_if_open=True)
     tables = [m._meta.table_name for m in ALL_MODELS]
     if ENGINE == "postgres":
-        db.execute_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        # DELETE (children first) and restarting the id sequences is many times faster than
+        # TRUNCATE on tables this small, in one round trip.
+        children_first = [m._meta.table_name for m in reversed(sort_models(ALL_MODELS))]
+        db.execute_sql("; ".join(
+            [f'DELETE FROM "{t}"' for t in children_first]
+            + [f"SELECT setval(pg_get_serial_sequence('\"{t}\"', 'id'), 1, false)" for t in tables]))
     else:
         db.execute_sql("PRAGMA foreign_keys = OFF")
         for table in tables:
