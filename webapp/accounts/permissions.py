@@ -108,7 +108,7 @@ def roles_required(*roles):
 def home_endpoint(actor):
     """Return the endpoint of the home page for the actor's role."""
     if actor is None:
-        return "accounts.no_role"
+        return "auth.no_role"
     return {
         "practitioner": "home.practitioner",
         "director": "home.director",
