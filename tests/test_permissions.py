@@ -1,0 +1,501 @@
+"""Who may reach which route, and what each role's scoping helpers return.
+
+ROUTES classifies every endpoint of the app. A route added later without a line here
+fails test_every_route_is_classified until someone decides who may use it.
+"""
+import itertools
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+import pytest
+from argon2 import PasswordHasher
+from werkzeug.exceptions import NotFound
+
+from tests.conftest import PASSWORD
+from webapp.accounts import permissions as perm
+from webapp.accounts import services
+from webapp.accounts.models import AuditEvent, Firm, RoleGrant, User, UserSession
+from webapp.accounts.services import start_session
+from webapp.branches.models import Branch, BranchFirm, BranchMember
+from webapp.ledger.models import Entry
+
+# ------------------------------------------------------------------ cheap passwords
+
+_CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+_CHEAP_HASH = {"h": _CHEAP.hash(PASSWORD)}
+
+
+@pytest.fixture
+def fast_passwords(monkeypatch):
+    """Hash with tiny argon2 parameters: these tests are about access, not hashing cost."""
+    import tests.factories as factories
+    monkeypatch.setattr(services, "_hasher", _CHEAP)
+    monkeypatch.setattr(factories, "_HASH", dict(_CHEAP_HASH))
+
+
+# ------------------------------------------------------------------ the route table
+
+PUBLIC = "public"          # anyone, signed in or not
+SIGNED_IN = "signed_in"    # any signed-in person, whatever their role
+
+ROLES = ("anonymous", "practitioner", "director", "secretary", "county_admin", "city_admin",
+         "other_county_admin")
+
+
+@dataclass
+class Route:
+    """Who may use an endpoint, and the form a permitted POST sends."""
+    who: object                     # PUBLIC, SIGNED_IN, or a set of roles
+    post: object = None             # dict, or callable(scene) -> dict
+    # What a county admin of another county gets when the POST body names county A's
+    # objects but the URL names none (the form must refuse them, not save them).
+    foreign_post: int = None
+    # What a permitted POST with that body answers when it is not a success (e.g. 400 for
+    # a form that needs an uploaded file): the view was reached, the form said no.
+    post_status: int = None
+
+
+_names = itertools.count(1)
+
+
+def _person_form(scene):
+    return {"name": "新人", "phone": "13700000001", "firm_id": scene.firm.id,
+            "licence_no": "", "birth_year": "1980"}
+
+
+ROUTES = {
+    "static": Route(PUBLIC),
+    "auth.index": Route(PUBLIC),
+    "auth.login": Route(PUBLIC, post=lambda s: {"login": s.login_phone, "password": PASSWORD}),
+    "auth.logout": Route(PUBLIC, post={}),
+    "auth.language": Route(PUBLIC, post={"locale": "en"}),
+    "auth.me": Route(SIGNED_IN),
+    "auth.no_role": Route(SIGNED_IN),
+    "auth.password": Route(SIGNED_IN, post={
+        "current": PASSWORD, "new": "a-new-password", "repeat": "a-new-password"}),
+    "auth.end_device": Route(SIGNED_IN, post={}),
+    "auth.switch_role": Route(SIGNED_IN, post=lambda s: {"grant": s.grant_id}),
+    "accounts.firms": Route({"county_admin"}),
+    "accounts.firm_form": Route({"county_admin"}, post=lambda s: {
+        "name": f"新设法律服务所{next(_names)}", "setting": "rural"}),
+    "accounts.firm_active": Route({"county_admin"}, post={"active": "0"}),
+    "accounts.people": Route({"county_admin"}),
+    "accounts.person_new": Route({"county_admin"}, post=_person_form, foreign_post=400),
+    "accounts.person_edit": Route({"county_admin"}, post=_person_form),
+    "accounts.person_active": Route({"county_admin"}, post={"active": "0"}),
+    "accounts.person_director": Route({"county_admin"}, post={"director": "1"}),
+    "accounts.person_reset": Route({"county_admin"}, post={}),
+    "accounts.audit_log": Route({"county_admin", "city_admin"}),
+    # Roster import (tested in depth by tests/test_roster.py): without a file the upload
+    # answers 400 with the form's message; an unknown preview token is 404.
+    "accounts.import_roster": Route({"county_admin"}, post={}, post_status=400),
+    "accounts.import_confirm": Route({"county_admin"}, post={"token": "nothing"},
+                                     post_status=404),
+    "accounts.import_template": Route({"county_admin"}),
+    "home.practitioner": Route({"practitioner"}),
+    "home.log": Route({"practitioner"}),
+    "home.director": Route({"director"}),
+    "home.secretary": Route({"secretary"}),
+    "home.county": Route({"county_admin"}),
+    "home.city": Route({"city_admin"}),
+    "pwa.service_worker": Route(PUBLIC),
+    "pwa.manifest": Route(PUBLIC),
+    "pwa.offline": Route(PUBLIC),
+    "pwa.healthz": Route(PUBLIC),
+    # Trainings (tested in depth by tests/test_trainings_views.py).
+    "trainings.index": Route({"county_admin", "city_admin"}),
+    "trainings.form": Route({"county_admin", "city_admin"}, post=lambda s: _training_form(s)),
+    "trainings.detail": Route({"county_admin", "city_admin"}),
+    "trainings.cancel": Route({"county_admin", "city_admin"}, post={}),
+    "trainings.projector": Route({"county_admin", "city_admin"}),
+    "trainings.live": Route({"county_admin", "city_admin"}),
+    "trainings.poster": Route({"county_admin", "city_admin"}),
+    "trainings.sheet": Route({"county_admin", "city_admin"}),
+    "trainings.person": Route({"county_admin", "city_admin"},
+                              post={"action": "present", "reason": "无智能手机"}),
+    "trainings.export": Route({"county_admin", "city_admin"}),
+    "trainings.signin_sheet": Route({"county_admin", "city_admin"}),
+    "trainings.scanned": Route(PUBLIC),
+    "trainings.confirm": Route(PUBLIC),
+    "trainings.confirm_post": Route(SIGNED_IN, post={}),
+    "trainings.result": Route(SIGNED_IN),
+    "trainings.typed": Route(SIGNED_IN, post={}, post_status=400),
+    "trainings.scanner": Route(SIGNED_IN),
+    "trainings.sync": Route(SIGNED_IN, post={}, post_status=400),
+    "trainings.mine": Route(SIGNED_IN),
+    "trainings.calendar": Route(SIGNED_IN),
+}
+
+
+def _training(scene):
+    """County A's training, starting in ten minutes (made on first use)."""
+    if getattr(scene, "training", None) is None:
+        import datetime
+        from webapp.db import utcnow
+        from webapp.trainings.models import Training, TrainingCategory
+        start = utcnow() + datetime.timedelta(minutes=10)
+        scene.training = Training.create(
+            title="权限测试培训", category=TrainingCategory.create(name="业务技能"),
+            organiser=scene.world["a"], start_at=start, end_at=start + datetime.timedelta(hours=3),
+            credit_hours=3, secret="s" * 64)
+    return scene.training
+
+
+def _training_form(scene):
+    return {"title": "新培训", "category_id": _training(scene).category_id, "date": "2026-06-02",
+            "start": "09:00", "end": "11:00", "credit_hours": "2", "audience": "region"}
+
+
+def _code(scene):
+    from webapp.trainings import qr
+    return qr.current_code(_training(scene), "in")
+
+# URL parameters that name objects, and how to fill them. Objects are always in county A;
+# the admin of county B gets the same ids and must be told they do not exist.
+OBJECT_PARAMS = {
+    "firm_id": lambda s: s.firm.id,
+    "user_id": lambda s: s.subject.id,
+    # The actor's own second device (so ending it keeps this client signed in);
+    # for the other county's admin and for visitors, the subject's device.
+    "session_id": lambda s: s.spare_session_id,
+    "training_id": lambda s: _training(s).id,
+}
+OTHER_PARAMS = {"filename": lambda s: "css/app.css", "purpose": lambda s: "in",
+                "slice_no": lambda s: _code(s).slice_no, "mac": lambda s: _code(s).mac}
+
+# Endpoints whose permitted answer may legitimately send a signed-in person to /login.
+ENDS_SESSION = {"auth.logout"}
+
+
+@dataclass
+class Scene:
+    """County A's objects, the acting person and their client."""
+    world: dict
+    subject: User
+    actor: User = None
+    held: set = field(default_factory=set)
+    spare_session_id: int = None
+    grant_id: int = None
+
+    @property
+    def firm(self):
+        return self.world["firm_a"]
+
+    @property
+    def login_phone(self):
+        return (self.actor or self.subject).phone
+
+
+def make_scene(world, make_user, client, role):
+    """Create county A's subject, the actor for the role, and sign the client in."""
+    subject = make_user("practitioner", name="对象")
+    start_session(subject, "subject phone")
+    subject_session = subject.sessions.get()
+    scene = Scene(world=world, subject=subject, spare_session_id=subject_session.id)
+    if role == "anonymous":
+        client.csrf()
+        return scene
+    if role == "other_county_admin":
+        actor = make_user("county_admin", county=world["b"])
+    else:
+        actor = make_user(role)
+    token = start_session(actor, "test client")
+    spare = start_session(actor, "second phone")
+    with client.c.session_transaction() as sess:
+        sess["token"] = token
+    client.csrf()
+    scene.actor = actor
+    scene.held = {gr.role for gr in RoleGrant.select().where(RoleGrant.user == actor)}
+    scene.grant_id = RoleGrant.select().where(RoleGrant.user == actor).order_by(
+        RoleGrant.id.desc()).first().id
+    if role != "other_county_admin":
+        scene.spare_session_id = UserSession.get(UserSession.token == spare).id
+    return scene
+
+
+def rules_of(app, endpoint):
+    return [r for r in app.url_map.iter_rules() if r.endpoint == endpoint]
+
+
+def build_url(app, rule, scene):
+    values = {}
+    for name in rule.arguments:
+        fill = OBJECT_PARAMS.get(name) or OTHER_PARAMS.get(name)
+        assert fill is not None, (
+            f"route {rule.rule} ({rule.endpoint}) has a URL parameter {name!r} that "
+            f"test_permissions.py does not know how to fill: add it to OBJECT_PARAMS "
+            f"(an object in county A) or OTHER_PARAMS")
+        values[name] = fill(scene)
+    with app.test_request_context():
+        from flask import url_for
+        return url_for(rule.endpoint, **values)
+
+
+def expected(route, role, scene, has_objects):
+    """Return 'ok', 'login', 'denied' or 'not_found' for this role on this route."""
+    if route.who == PUBLIC:
+        return "ok"
+    if role == "anonymous":
+        return "login"
+    if route.who == SIGNED_IN:
+        allowed = True
+    else:
+        allowed = bool(route.who & scene.held)
+    if not allowed:
+        return "denied"
+    if role == "other_county_admin" and has_objects:
+        return "not_found"
+    return "ok"
+
+
+def check_answer(response, outcome, endpoint, role, method, url):
+    where = f"{method} {url} as {role} ({endpoint})"
+    status = response.status_code
+    response.close()  # file responses stream; close them so no file handle leaks
+    assert status != 500, f"{where}: server error"
+    location = urlparse(response.headers.get("Location", "")).path
+    if outcome == "ok":
+        assert status in (200, 204, 302, 303), f"{where}: expected success, got {status}"
+        if role != "anonymous" and endpoint not in ENDS_SESSION:
+            assert location != "/login", f"{where}: signed-in person sent to the login page"
+    elif outcome == "login":
+        assert status == 302 and location == "/login", \
+            f"{where}: expected a redirect to /login, got {status} {location}"
+    elif outcome == "denied":
+        assert status in (403, 404), f"{where}: expected 403/404, got {status}"
+    elif outcome == "not_found":
+        assert status == 404, f"{where}: another county's object must be 404, got {status}"
+    else:
+        assert status == outcome, f"{where}: expected {outcome}, got {status}"
+
+
+# ------------------------------------------------------------------ the matrix
+
+def test_every_route_is_classified(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    unknown = sorted(endpoints - set(ROUTES))
+    assert not unknown, (
+        "These endpoints are not in ROUTES in tests/test_permissions.py; say who may use "
+        f"them (PUBLIC, SIGNED_IN or a set of roles): {unknown}")
+    stale = sorted(set(ROUTES) - endpoints)
+    assert not stale, f"ROUTES in tests/test_permissions.py names endpoints that are gone: {stale}"
+
+
+def test_every_url_parameter_can_be_filled(app):
+    known = set(OBJECT_PARAMS) | set(OTHER_PARAMS)
+    missing = {(r.endpoint, a) for r in app.url_map.iter_rules() for a in r.arguments
+               if a not in known}
+    assert not missing, f"URL parameters test_permissions.py cannot fill: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_route_answers_each_role(app, client, world, make_user, fast_passwords, endpoint, role):
+    if endpoint not in {r.endpoint for r in app.url_map.iter_rules()}:
+        pytest.fail(f"{endpoint} is in ROUTES but not in the app")
+    route = ROUTES[endpoint]
+    scene = make_scene(world, make_user, client, role)
+    for rule in rules_of(app, endpoint):
+        url = build_url(app, rule, scene)
+        has_objects = any(a in OBJECT_PARAMS for a in rule.arguments)
+        outcome = expected(route, role, scene, has_objects)
+        if "GET" in rule.methods:
+            check_answer(client.get(url), outcome, endpoint, role, "GET", url)
+        if "POST" in rule.methods:
+            data = route.post(scene) if callable(route.post) else dict(route.post or {})
+            post_outcome = outcome
+            if outcome == "ok" and route.post_status is not None:
+                post_outcome = route.post_status
+            if (role == "other_county_admin" and outcome == "ok" and not has_objects
+                    and route.foreign_post is not None):
+                post_outcome = route.foreign_post
+            before = (User.select().count(), Firm.select().count(), AuditEvent.select().count())
+            response = client.post(url, data)
+            check_answer(response, post_outcome, endpoint, role, "POST", url)
+            if post_outcome != "ok":
+                # Refused: nothing written.
+                assert before == (User.select().count(), Firm.select().count(),
+                                  AuditEvent.select().count()), f"POST {url} as {role} wrote"
+
+
+@pytest.mark.parametrize("endpoint", sorted(e for e in ROUTES if e.startswith("accounts.")))
+def test_practitioner_cannot_reach_admin_routes(app, client, world, make_user, fast_passwords,
+                                                endpoint):
+    scene = make_scene(world, make_user, client, "practitioner")
+    for rule in rules_of(app, endpoint):
+        url = build_url(app, rule, scene)
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            response = client.get(url) if method == "GET" else client.post(
+                url, _person_form(scene))
+            assert response.status_code == 403, f"{method} {url}: {response.status_code}"
+    assert User.select().count() == 2
+    assert AuditEvent.select().count() == 0
+
+
+@pytest.mark.parametrize("path", ["/admin/people/{user}", "/admin/firms/{firm}"])
+def test_other_county_admin_gets_404_for_county_a_objects(client, world, make_user,
+                                                          fast_passwords, path):
+    scene = make_scene(world, make_user, client, "other_county_admin")
+    url = path.format(user=scene.subject.id, firm=scene.firm.id)
+    response = client.get(url)
+    assert response.status_code == 404
+    assert scene.subject.name not in response.get_data(as_text=True)
+    assert scene.firm.name not in response.get_data(as_text=True)
+    # The county A admin does see them (so the 404 above is about scope, not a broken page).
+    own = make_user("county_admin")
+    other_client = client.__class__(client.c.application.test_client())
+    with other_client.c.session_transaction() as sess:
+        sess["token"] = start_session(own)
+    assert other_client.get(url).status_code == 200
+
+
+def test_other_county_admin_cannot_change_county_a_objects(client, world, make_user,
+                                                           fast_passwords):
+    scene = make_scene(world, make_user, client, "other_county_admin")
+    subject, firm = scene.subject, scene.firm
+    for url, data in [
+        (f"/admin/people/{subject.id}", _person_form(scene) | {"name": "改名"}),
+        (f"/admin/people/{subject.id}/active", {"active": "0"}),
+        (f"/admin/people/{subject.id}/director", {"director": "1"}),
+        (f"/admin/people/{subject.id}/reset", {}),
+        (f"/admin/firms/{firm.id}", {"name": "改名所", "setting": "urban"}),
+        (f"/admin/firms/{firm.id}/active", {"active": "0"}),
+    ]:
+        assert client.post(url, data).status_code == 404, url
+    fresh = User.get_by_id(subject.id)
+    assert (fresh.name, fresh.active, fresh.password_hash) == (
+        subject.name, True, subject.password_hash)
+    assert not RoleGrant.select().where(RoleGrant.user == subject,
+                                        RoleGrant.role == "director").exists()
+    assert Firm.get_by_id(firm.id).name == firm.name and Firm.get_by_id(firm.id).active
+    assert AuditEvent.select().count() == 0
+    # A new person in county A's firm is refused too: the firm is not among the admin's.
+    response = client.post("/admin/people/new", _person_form(scene))
+    assert response.status_code == 400
+    assert not User.select().where(User.phone == "13700000001").exists()
+
+
+# ------------------------------------------------------------------ scoping helpers
+
+@pytest.fixture
+def town(world, make_user):
+    """County A: two firms, a director, a secretary, members; county B with its own branch."""
+    firm_a2 = Firm.create(name="甲县河口法律服务所", county=world["a"])
+    people = {
+        "p_a": make_user("practitioner"),
+        "p_a2": make_user("practitioner", firm=firm_a2),
+        "director": make_user("director"),
+        "secretary": make_user("secretary"),
+        "p_b": make_user("practitioner", county=world["b"]),
+        "admin_a": make_user("county_admin"),
+        "admin_b": make_user("county_admin", county=world["b"]),
+        "city": make_user("city_admin"),
+    }
+    BranchMember.create(branch=world["branch"], user=people["p_a"])
+    branch_b = Branch.create(name="乙县支部", county=world["b"])
+    BranchFirm.create(branch=branch_b, firm=world["firm_b"])
+    BranchMember.create(branch=branch_b, user=people["p_b"])
+    for user in people.values():
+        Entry.create(user=user, kind="public_service", date="2026-03-01", hours=2,
+                     source="self", status="pending")
+    return {**world, **people, "firm_a2": firm_a2, "branch_b": branch_b}
+
+
+def actor_for(user, role):
+    grants = list(RoleGrant.select().where(RoleGrant.user == user))
+    grant = next(gr for gr in grants if gr.role == role)
+    return perm.Actor(user=user, grant=grant, grants=grants)
+
+
+def ids(query):
+    return {row.id for row in query}
+
+
+SCOPES = [
+    # (person, role) -> the names of what they see
+    ("p_a", "practitioner"),
+    ("director", "director"),
+    ("director", "practitioner"),
+    ("secretary", "secretary"),
+    ("secretary", "practitioner"),
+    ("admin_a", "county_admin"),
+    ("admin_b", "county_admin"),
+    ("city", "city_admin"),
+]
+
+
+def _expected_scopes(t, person, role):
+    county_a_people = {"p_a", "p_a2", "director", "secretary", "admin_a"}
+    county_b_people = {"p_b", "admin_b"}
+    return {
+        ("p_a", "practitioner"): dict(firms={"firm_a"}, people={"p_a"}, counties=set(),
+                                      branches={"branch"}, entries={"p_a"}),
+        ("director", "director"): dict(
+            firms={"firm_a"}, people={"p_a", "director", "secretary"}, counties=set(),
+            branches=set(), entries={"p_a", "director", "secretary"}),
+        ("director", "practitioner"): dict(firms={"firm_a"}, people={"director"},
+                                           counties=set(), branches=set(),
+                                           entries={"director"}),
+        ("secretary", "secretary"): dict(firms={"firm_a"}, people={"secretary", "p_a"},
+                                         counties=set(), branches={"branch"},
+                                         entries={"secretary"}),
+        ("secretary", "practitioner"): dict(firms={"firm_a"}, people={"secretary"},
+                                            counties=set(), branches={"branch"},
+                                            entries={"secretary"}),
+        ("admin_a", "county_admin"): dict(firms={"firm_a", "firm_a2"}, people=county_a_people,
+                                          counties={"a"}, branches={"branch"},
+                                          entries=county_a_people),
+        ("admin_b", "county_admin"): dict(firms={"firm_b"}, people=county_b_people,
+                                          counties={"b"}, branches={"branch_b"},
+                                          entries=county_b_people),
+        ("city", "city_admin"): dict(
+            firms={"firm_a", "firm_a2", "firm_b"}, people=county_a_people | county_b_people,
+            counties={"a", "b"}, branches={"branch", "branch_b"},
+            entries=county_a_people | county_b_people),
+    }[(person, role)]
+
+
+@pytest.mark.parametrize("person,role", SCOPES)
+def test_scoping_helpers_return_exactly_the_rows_of_the_role(town, person, role):
+    actor = actor_for(town[person], role)
+    want = _expected_scopes(town, person, role)
+    assert ids(perm.firms(actor)) == {town[n].id for n in want["firms"]}
+    assert ids(perm.people(actor)) == {town[n].id for n in want["people"]}
+    assert ids(perm.counties(actor)) == {town[n].id for n in want["counties"]}
+    assert ids(perm.branches(actor)) == {town[n].id for n in want["branches"]}
+    assert {e.user_id for e in perm.entries(actor, Entry)} == {town[n].id for n in want["entries"]}
+
+
+def test_scoping_helpers_return_nothing_without_an_actor(town):
+    for helper in (perm.firms, perm.people, perm.counties, perm.branches):
+        assert list(helper(None)) == []
+    assert list(perm.entries(None, Entry)) == []
+
+
+def test_get_or_404_loads_only_through_the_scope(town):
+    actor = actor_for(town["admin_b"], "county_admin")
+    assert perm.get_or_404(perm.people(actor), User, town["p_b"].id).id == town["p_b"].id
+    assert perm.get_or_404(perm.people(actor), User, str(town["p_b"].id)).id == town["p_b"].id
+    for bad in (town["p_a"].id, "abc", None, 10 ** 9):
+        with pytest.raises(NotFound):
+            perm.get_or_404(perm.people(actor), User, bad)
+    with pytest.raises(NotFound):
+        perm.get_or_404(perm.firms(actor), Firm, town["firm_a"].id)
+
+
+def test_home_endpoint_per_role(town):
+    assert perm.home_endpoint(None) == "auth.no_role"
+    for person, role, endpoint in [("p_a", "practitioner", "home.practitioner"),
+                                   ("director", "director", "home.director"),
+                                   ("secretary", "secretary", "home.secretary"),
+                                   ("admin_a", "county_admin", "home.county"),
+                                   ("city", "city_admin", "home.city")]:
+        assert perm.home_endpoint(actor_for(town[person], role)) == endpoint
+
+
+def test_actor_county_ids(town):
+    assert actor_for(town["admin_a"], "county_admin").county_ids() == [town["a"].id]
+    assert sorted(actor_for(town["city"], "city_admin").county_ids()) == sorted(
+        [town["a"].id, town["b"].id])
+    assert actor_for(town["p_a"], "practitioner").county_ids() == []
+    assert actor_for(town["p_a"], "practitioner").county_id == town["a"].id
