@@ -26,7 +26,8 @@ def create_app(overrides=None):
     from .accounts.views import admin_bp, auth_bp
     from .pwa import pwa_bp
     from .targets.views import home_bp
-    for bp in (auth_bp, admin_bp, home_bp, pwa_bp):
+    from .trainings.views import trainings_bp
+    for bp in (auth_bp, admin_bp, home_bp, pwa_bp, trainings_bp):
         app.register_blueprint(bp)
 
     from . import cli

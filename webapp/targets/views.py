@@ -196,13 +196,6 @@ def city():
 
 
 
-@home_bp.route("/scan")
-@perm.roles_required("practitioner")
-def scan():
-    """The Scan tab."""
-    return render("home/scan.html")
-
-
 @home_bp.route("/log")
 @perm.roles_required("practitioner")
 def log():

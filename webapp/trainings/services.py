@@ -442,14 +442,17 @@ def sync_offline(user, code, scanned_at, key, device="", now=None):
         return Outcome(TOO_OLD, training)
     if not qr.slice_matches(training, code, _unix(scanned_at)):
         return Outcome(TIME_MISMATCH, training)
-    outcome = scan(user, code, scanned_at, method="offline", device=device)
-    try:
-        with db.atomic():
-            ScanReceipt.create(key=key, user=user, training=training, purpose=code.purpose,
-                               scanned_at=scanned_at, result=outcome.code)
-    except IntegrityError:
-        receipt = ScanReceipt.get(ScanReceipt.key == key)
-        return _from_receipt(receipt, user)
+    with write_transaction():
+        # Claim the key first: a concurrent resend waits on it, then reads what this one did.
+        try:
+            with db.atomic():
+                receipt = ScanReceipt.create(key=key, user=user, training=training,
+                                             purpose=code.purpose, scanned_at=scanned_at,
+                                             result="pending")
+        except IntegrityError:
+            return _from_receipt(ScanReceipt.get(ScanReceipt.key == key), user)
+        outcome = scan(user, code, scanned_at, method="offline", device=device)
+        ScanReceipt.update(result=outcome.code).where(ScanReceipt.id == receipt.id).execute()
     return outcome
 
 

@@ -1,0 +1,162 @@
+/* The in-app scanner: camera via BarcodeDetector where the browser has it, else the vendored jsQR.
+   Without network a scan is kept on the phone (code, scan time, idempotency key) and sent once
+   when the network returns; the server accepts it only if the code fits the scan time. */
+(function () {
+  "use strict";
+  var root = document.getElementById("scanner");
+  if (!root) { return; }
+  var QUEUE_KEY = "gl-scan-queue";
+  var CODE_RE = /\/c\/\d{1,10}\/(in|out|static)\/\d{1,12}\/[0-9a-f]{16}\/?$/;
+  var video = document.getElementById("camera-video");
+  var camera = document.getElementById("camera");
+  var startBtn = document.getElementById("camera-start");
+  var statusEl = document.getElementById("scan-status");
+  var help = document.getElementById("scan-help");
+  var expected = root.getAttribute("data-expected");
+  var stream = null, detector = null, canvas = null, busy = false, done = false;
+
+  function say(text) { statusEl.textContent = text; statusEl.hidden = !text; }
+  function msg(name) { return root.getAttribute("data-msg-" + name) || ""; }
+
+  function readQueue() {
+    try { return JSON.parse(localStorage.getItem(QUEUE_KEY) || "[]"); } catch (e) { return []; }
+  }
+  function writeQueue(items) {
+    try { localStorage.setItem(QUEUE_KEY, JSON.stringify(items)); } catch (e) { /* full or blocked */ }
+    showQueue();
+  }
+  function showQueue() {
+    var items = readQueue();
+    var box = document.getElementById("outbox");
+    document.getElementById("outbox-count").textContent = items.length;
+    if (items.length) { box.hidden = false; }
+  }
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  }
+  function csrf() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+  function addResult(text, ok) {
+    var box = document.getElementById("outbox");
+    var li = document.createElement("li");
+    li.className = "list-row " + (ok ? "status-done" : "status-at_risk");
+    var span = document.createElement("span");
+    span.className = "status-word";
+    span.textContent = text;
+    li.appendChild(span);
+    document.getElementById("outbox-results").appendChild(li);
+    box.hidden = false;
+  }
+
+  var flushing = false;
+  function flush() {
+    if (flushing || !navigator.onLine) { return; }
+    var items = readQueue();
+    if (!items.length) { return; }
+    flushing = true;
+    var item = items[0];
+    fetch(root.getAttribute("data-sync"), {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+      body: JSON.stringify(item)
+    }).then(function (r) {
+      var type = r.headers.get("Content-Type") || "";
+      if (r.redirected || type.indexOf("json") < 0) { throw new Error("signed-out"); }
+      if (r.status >= 500) { throw new Error("server"); }
+      return r.json().then(function (data) {
+        // Answered (accepted or refused with a reason): drop it; the key makes a resend harmless.
+        writeQueue(readQueue().filter(function (q) { return q.key !== item.key; }));
+        addResult((data.title ? data.title + " — " : "") + data.message, data.ok);
+      });
+    }).then(function () { flushing = false; flush(); })
+      .catch(function () { flushing = false; });
+  }
+
+  function handle(text) {
+    if (done || !text) { return; }
+    var path;
+    try { path = new URL(text, window.location.href).pathname; } catch (e) { path = ""; }
+    if (!CODE_RE.test(path)) { say(msg("other")); return; }
+    done = true;
+    if (navigator.onLine) {
+      stop();
+      window.location.href = path + (expected ? "?for=" + encodeURIComponent(expected) : "");
+      return;
+    }
+    var items = readQueue();
+    items.push({ url: path, scanned_at: Date.now(), key: newKey() });
+    writeQueue(items);
+    say(msg("kept"));
+    setTimeout(function () { done = false; }, 3000);
+  }
+
+  function stop() {
+    if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
+  }
+
+  function loop() {
+    if (!stream) { return; }
+    if (!busy && video.readyState >= 2) {
+      busy = true;
+      var after = function (text) { busy = false; if (text) { handle(text); } };
+      if (detector) {
+        detector.detect(video).then(function (codes) { after(codes.length ? codes[0].rawValue : ""); })
+          .catch(function () { after(""); });
+      } else if (window.jsQR) {
+        canvas = canvas || document.createElement("canvas");
+        var w = video.videoWidth, h = video.videoHeight;
+        var scale = Math.min(1, 640 / Math.max(w, h));
+        canvas.width = Math.round(w * scale); canvas.height = Math.round(h * scale);
+        var ctx = canvas.getContext("2d", { willReadFrequently: true });
+        ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
+        var img = ctx.getImageData(0, 0, canvas.width, canvas.height);
+        var found = window.jsQR(img.data, img.width, img.height, { inversionAttempts: "dontInvert" });
+        after(found ? found.data : "");
+      } else { after(""); }
+    }
+    setTimeout(loop, 150);
+  }
+
+  function noCamera(text) {
+    camera.hidden = true;
+    startBtn.hidden = true;
+    help.hidden = true;
+    say(text);
+    var input = document.getElementById("f-code");
+    if (input) { input.focus(); }
+  }
+
+  function start() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { noCamera(msg("nocamera")); return; }
+    startBtn.hidden = true;
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
+      .then(function (s) {
+        stream = s;
+        video.srcObject = s;
+        camera.hidden = false;
+        return video.play();
+      })
+      .then(function () {
+        if ("BarcodeDetector" in window) {
+          try { detector = new window.BarcodeDetector({ formats: ["qr_code"] }); } catch (e) { detector = null; }
+        }
+        loop();
+      })
+      .catch(function (err) {
+        if (err && (err.name === "NotAllowedError" || err.name === "SecurityError")) { noCamera(msg("denied")); }
+        else if (err && err.name === "NotFoundError") { noCamera(msg("nocamera")); }
+        else { startBtn.hidden = false; }
+      });
+  }
+
+  startBtn.addEventListener("click", start);
+  window.addEventListener("online", flush);
+  window.addEventListener("pagehide", stop);
+  showQueue();
+  flush();
+  start();
+})();
