@@ -1,4 +1,5 @@
 """Fixtures: one app per test session on SQLite or PostgreSQL, a clean database per test."""
+import contextvars
 import os
 import re
 import tempfile
@@ -6,6 +7,7 @@ from urllib.parse import urlparse, urlunparse
 
 import pytest
 from bs4 import BeautifulSoup
+from flask.testing import FlaskClient
 from peewee import sort_models
 
 from webapp import create_app
@@ -43,6 +45,18 @@ def make_database_url(label):
     return f"sqlite:///{folder}/test.db", lambda: None
 
 
+class FreshContextClient(FlaskClient):
+    """Run each request in its own app context, as a server would.
+
+    clean_db keeps an app context open for the whole test; without this, every request of
+    a test would share one `g` (and Flask-Babel's cached locale, and g.csrf_failed)."""
+
+    def open(self, *args, **kwargs):
+        if self.preserve_context:
+            return super().open(*args, **kwargs)
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app():
     url, drop = make_database_url("app")
@@ -51,6 +65,7 @@ def app():
         "TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret",
         "UPLOAD_DIR": upload_dir, "PROPAGATE_EXCEPTIONS": False,
     })
+    application.test_client_class = FreshContextClient
     with application.app_context():
         migrate_database()
     yield application
