@@ -6,7 +6,7 @@ forgotten check returns nothing rather than another county's data.
 import functools
 from dataclasses import dataclass, field
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, g, make_response, redirect, request, session, url_for
 from peewee import JOIN
 
 from ..branches.models import Branch, BranchFirm, BranchMember
@@ -82,6 +82,15 @@ def login_required(view):
             if request.headers.get("HX-Request") == "true":
                 abort(401)
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if g.user.must_change_password and request.endpoint != "auth.password":
+            # A one-time password from the county is only for choosing one's own.
+            target = url_for("auth.password", next=request.full_path.rstrip("?")
+                             if request.method == "GET" else None)
+            if request.headers.get("HX-Request") == "true":
+                response = make_response("", 204)
+                response.headers["HX-Redirect"] = target
+                return response
+            return redirect(target)
         return view(*args, **kwargs)
     return wrapped
 
