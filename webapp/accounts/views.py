@@ -24,7 +24,10 @@ def client_address():
 
 def safe_next(target):
     """Return a local path to go to after login, never another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Browsers drop tabs and newlines inside URLs, so "/\t/evil.example" would become
+    # "//evil.example": refuse any control character or space as well.
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(ch) <= 32 or ord(ch) == 127 for ch in target)):
         return target
     return None
 
