@@ -175,6 +175,7 @@ def server_log_clean(live_server):
 @pytest.fixture(scope="session")
 def browser(chromium):
     from playwright.sync_api import sync_playwright
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # only this run's pictures, none stale
     pw = sync_playwright().start()
     try:
         instance = pw.chromium.launch(executable_path=chromium, headless=True, args=LAUNCH_ARGS)
@@ -182,13 +183,6 @@ def browser(chromium):
         instance.close()
     finally:
         pw.stop()
-
-
-class Problems(list):
-    """Console errors, uncaught exceptions and CSP violations seen on a context's pages."""
-
-    def clear_all(self):
-        del self[:]
 
 
 def _watch(page, problems):
@@ -235,7 +229,7 @@ def phone(browser, live_server, role_states):
             settings["storage_state"] = role_states[role]
         context = browser.new_context(**settings)
         context.set_default_timeout(10_000)
-        problems = Problems()
+        problems = []  # console errors, uncaught exceptions, CSP violations
         context.problems = problems
         context.expose_binding("__glReportCsp",
                                lambda source, text: problems.append(f"CSP violation: {text}"))
