@@ -1,0 +1,194 @@
+"""The installable app: manifest, icons, service worker, offline page, sign-out clearing."""
+import json
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from PIL import Image
+
+from tests.conftest import soup
+from tests.test_permissions import fast_passwords  # noqa: F401  (fixture)
+from webapp.config import ROOT
+
+
+@pytest.fixture
+def manifest(client):
+    response = client.get("/manifest.webmanifest")
+    assert response.status_code == 200
+    assert response.mimetype == "application/manifest+json"
+    data = json.loads(response.get_data(as_text=True))
+    response.close()
+    return data
+
+
+def test_manifest_has_what_an_install_needs(manifest):
+    for key in ("name", "short_name", "start_url", "theme_color", "background_color", "scope"):
+        assert isinstance(manifest[key], str) and manifest[key], key
+    assert len(manifest["short_name"]) <= 12
+    assert manifest["display"] == "standalone"
+    assert manifest["start_url"].startswith("/") and manifest["scope"] == "/"
+    assert re.fullmatch(r"#[0-9a-fA-F]{6}", manifest["theme_color"])
+    assert manifest["lang"] == "zh-CN"
+
+
+def _icon_path(src):
+    path = urlparse(src).path
+    assert path.startswith("/static/"), src
+    return ROOT / "static" / path[len("/static/"):]
+
+
+def test_manifest_icons_exist_with_their_stated_sizes(client, manifest):
+    icons = manifest["icons"]
+    sizes = {icon["sizes"] for icon in icons}
+    assert {"192x192", "512x512"} <= sizes
+    assert any("maskable" in icon.get("purpose", "").split() for icon in icons)
+    assert any("any" in icon.get("purpose", "any").split() and icon["sizes"] == "512x512"
+               for icon in icons)
+    for icon in icons:
+        path = _icon_path(icon["src"])
+        assert path.is_file(), icon["src"]
+        width, height = (int(n) for n in icon["sizes"].split("x"))
+        with Image.open(path) as image:
+            assert image.format == "PNG" and icon["type"] == "image/png"
+            assert image.size == (width, height), icon["src"]
+        response = client.get(icon["src"])
+        assert response.status_code == 200
+        response.close()
+
+
+def test_maskable_icon_keeps_its_content_in_the_safe_zone(manifest):
+    icon = next(i for i in manifest["icons"] if "maskable" in i.get("purpose", ""))
+    with Image.open(_icon_path(icon["src"])) as image:
+        rgba = image.convert("RGBA")
+        width, height = rgba.size
+        # A maskable icon is fully opaque: the platform cuts its own shape out of it.
+        assert rgba.getextrema()[3][0] == 255
+        corner = rgba.getpixel((2, 2))
+        assert corner == rgba.getpixel((width - 3, height - 3))
+
+
+def test_pages_link_the_manifest_and_icons(client):
+    doc = soup(client.get("/login"))
+    assert doc.find("link", rel="manifest")["href"] == "/manifest.webmanifest"
+    icon = doc.find("link", rel="apple-touch-icon")["href"]
+    with Image.open(_icon_path(icon)) as image:
+        assert image.size == (180, 180)
+    assert doc.find("meta", attrs={"name": "theme-color"})["content"]
+    assert doc.find("meta", attrs={"name": "sw-url"})["content"] == "/sw.js"
+
+
+@pytest.fixture
+def service_worker(client):
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    return response
+
+
+def test_service_worker_is_served_from_the_root_as_javascript(service_worker, app):
+    assert service_worker.mimetype in ("text/javascript", "application/javascript")
+    assert service_worker.headers["Service-Worker-Allowed"] == "/"
+    assert "no-cache" in service_worker.headers["Cache-Control"]
+    body = service_worker.get_data(as_text=True)
+    version = app.config["STATIC_VERSION"]
+    assert re.fullmatch(r"[0-9a-f]{10}", version)
+    assert f'var VERSION = "{version}";' in body
+    assert "__PRECACHE__" not in body and "__OFFLINE__" not in body and "__VERSION__" not in body
+
+
+def precache_list(body):
+    match = re.search(r"var PRECACHE = (\[.*?\]);", body)
+    assert match, "no precache list in sw.js"
+    return json.loads(match.group(1))
+
+
+def test_every_precached_url_answers_200(client, service_worker, app):
+    body = service_worker.get_data(as_text=True)
+    urls = precache_list(body)
+    assert len(urls) >= 4
+    version = app.config["STATIC_VERSION"]
+    paths = {urlparse(u).path for u in urls}
+    assert {"/static/css/app.css", "/static/js/app.js", "/offline"} <= paths
+    for url in urls:
+        assert f"v={version}" in url, url
+        response = client.get(url)
+        assert response.status_code == 200, url
+        response.close()
+    offline = json.loads(re.search(r"var OFFLINE_URL = (\".*?\");", body).group(1))
+    assert offline in urls
+
+
+def test_nothing_personal_is_precached(service_worker):
+    for url in precache_list(service_worker.get_data(as_text=True)):
+        path = urlparse(url).path
+        assert path.startswith("/static/") or path in ("/offline", "/manifest.webmanifest"), url
+
+
+def test_static_version_follows_the_static_files(app):
+    from webapp import _set_static_version
+
+    class Fake:
+        config = {}
+        static_folder = app.static_folder
+        template_folder = app.template_folder
+
+    fake = Fake()
+    _set_static_version(fake)
+    assert fake.config["STATIC_VERSION"] == app.config["STATIC_VERSION"]
+
+
+def test_offline_page_has_no_personal_data_when_signed_in(client, make_user, fast_passwords):
+    user = make_user(name="独特名字", licence_no="LIC-UNIQUE-77")
+    client.login(user)
+    home = client.get("/home/me").get_data(as_text=True)
+    assert user.name in home  # so the check below could fail
+    response = client.get("/offline")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    for secret in (user.name, user.phone, user.firm.name, "LIC-UNIQUE-77"):
+        assert secret not in html
+    doc = soup(response)
+    assert doc.find("meta", attrs={"name": "csrf-token"}) is None
+    assert doc.find("input", attrs={"name": "csrf_token"}) is None
+    assert doc.find("nav") is None
+    assert doc.find(attrs={"data-offline-page": True})
+
+
+def test_offline_page_for_a_visitor(client):
+    response = client.get("/offline")
+    assert response.status_code == 200
+    assert soup(response).find("h1")
+
+
+def test_logout_clears_site_data(client, make_user, fast_passwords):
+    client.login(make_user())
+    response = client.logout()
+    assert response.status_code == 303
+    directives = [d.strip() for d in response.headers["Clear-Site-Data"].split(",")]
+    assert '"cache"' in directives and '"storage"' in directives
+
+
+def test_sign_out_forms_are_marked_for_the_client_side_cleanup(client, make_user,
+                                                               fast_passwords):
+    client.login(make_user())
+    doc = soup(client.get("/me"))
+    form = doc.find("form", action="/logout")
+    assert form is not None and form.has_attr("data-logout")
+
+
+def test_service_worker_source_never_caches_pages():
+    source = (ROOT / "static" / "js" / "sw.js").read_text(encoding="utf-8")
+    navigate = source[source.index('request.mode === "navigate"'):]
+    navigate = navigate[:navigate.index("return;")]
+    assert "cache.put" not in navigate and ".put(" not in navigate
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"ok": True}
+
+
+def test_icon_files_are_all_used_or_known():
+    icons = {p.name for p in (Path(ROOT) / "static" / "icons").glob("*.png")}
+    assert {"icon-192.png", "icon-512.png", "maskable-512.png", "favicon-32.png",
+            "apple-touch-icon.png"} <= icons
