@@ -83,9 +83,19 @@ def test_manifest_is_installable(phone):
 def activate_service_worker(page):
     """Wait until the service worker is active, reload, and return its script URL as the
     page's controller (None if it does not control the page)."""
-    state = page.evaluate("navigator.serviceWorker.ready.then(r => r.active && r.active.state)")
-    assert state in ("activating", "activated")
-    page.wait_for_function("navigator.serviceWorker.ready.then(r => r.active.state === 'activated')")
+    state = page.evaluate("""() => Promise.race([
+      navigator.serviceWorker.ready.then(async (registration) => {
+        const worker = registration.active;
+        if (worker.state !== 'activated') {
+          await new Promise(done => worker.addEventListener('statechange', () => {
+            if (worker.state === 'activated') done();
+          }));
+        }
+        return worker.state;
+      }),
+      new Promise(done => setTimeout(() => done('no service worker after 10 s'), 10000)),
+    ])""")
+    assert state == "activated"
     page.reload()
     return page.evaluate("navigator.serviceWorker.controller && "
                          "navigator.serviceWorker.controller.scriptURL")
