@@ -6,7 +6,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from peewee import Case, fn
 
-from ..accounts.models import User
+from ..accounts.models import Region, User
 from ..ledger.models import Entry, ReviewRule
 from .models import Target
 
@@ -71,15 +71,26 @@ class Progress:
 
 def targets_for(year, county_id=None, city_id=None, firm_id=None):
     """Return {metric: (value, source)}, the most specific scope winning over the defaults."""
+    if county_id and not city_id:
+        # A county's people are held to their city's targets where the county sets none.
+        city_id = Region.select(Region.parent).where(Region.id == county_id).scalar()
     values = dict(DEFAULTS)
     scopes = [r for r in (city_id, county_id) if r]
     rows = Target.select().where(Target.year == year, (
         (Target.region.is_null() & Target.firm.is_null())
-        | Target.region.in_(scopes or [0]) | (Target.firm == (firm_id or 0))))
-    rank = {None: 0, city_id: 1, county_id: 2}
+        | (Target.region.in_(scopes or [0]) & Target.firm.is_null())
+        | (Target.firm == (firm_id or 0))))
+
+    def rank(row):
+        if row.firm_id:
+            return 3
+        if row.region_id is None:
+            return 0
+        return 2 if row.region_id == county_id else 1
+
     best = {}
     for row in rows:
-        score = 3 if row.firm_id else rank.get(row.region_id, 0)
+        score = rank(row)
         if row.metric not in best or score >= best[row.metric][0]:
             best[row.metric] = (score, (row.value, row.source))
     values.update({metric: pair for metric, (_s, pair) in best.items()})
