@@ -240,13 +240,38 @@ def check_layout(page, where):
 NARROW = {"viewport": {"width": 360, "height": 740}}
 
 
+def test_layout_checks_can_fail(phone):
+    """The layout probe does see overflow, small targets, tiny text and the tab bar
+    covering content (so the tests below can fail)."""
+    page = phone("practitioner", **NARROW).new_page()
+    page.goto(HOME_PATHS["practitioner"])
+    page.evaluate("""() => {
+      document.body.style.paddingBottom = '0';
+      const main = document.querySelector('main');
+      main.style.paddingBottom = '0';
+      const wide = document.createElement('div');
+      wide.style.width = '500px';
+      wide.textContent = 'wide';
+      wide.style.fontSize = '10px';
+      const button = document.createElement('button');
+      button.textContent = 'small';
+      button.style.cssText = 'min-height:0;height:30px;padding:0';
+      main.append(button, wide);
+    }""")
+    got = page.evaluate(LAYOUT_JS)
+    assert got["scrollWidth"] > 360
+    assert any('"small"' in s for s in got["small"])
+    assert any('"wide"' in s for s in got["tiny"])
+    assert got["hidden"] is not None
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_home_fits_360_px(phone, role):
     context = phone(role, **NARROW)
     page = context.new_page()
     page.goto(HOME_PATHS[role])
-    check_layout(page, HOME_PATHS[role])
     screenshot(page, f"home-{role}-360")
+    check_layout(page, HOME_PATHS[role])
     page.goto("/me")
     check_layout(page, f"/me as {role}")
 
