@@ -251,7 +251,15 @@ def phone(browser, live_server, role_states):
 def screenshot(page, name, full_page=True):
     """Save a screenshot to tests/browser/screenshots/<name>.png (git-ignored)."""
     SCREENSHOTS.mkdir(exist_ok=True)
+    # In a full-page picture the fixed tab bar would sit where the first screen ends; put it
+    # at the foot of the page instead, where a person scrolling would see it.
+    # (Through the CSSOM: the page's CSP rightly refuses an injected style sheet.)
+    toggle = "p => document.querySelectorAll('.tabbar').forEach(t => { t.style.position = p; })"
+    if full_page:
+        page.evaluate(toggle, "static")
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+    if full_page:
+        page.evaluate(toggle, "")
 
 
 def home_heading(live_server, role):
