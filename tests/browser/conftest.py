@@ -123,22 +123,23 @@ def live_server(chromium):
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="browser-test-secret",
                UPLOAD_DIR=str(workdir / "uploads"), TIMEZONE="Asia/Shanghai")
     env.pop("FLASK_APP", None)
-    migrated = subprocess.run([_bin("flask"), "--app", "webapp", "migrate"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
-    if migrated.returncode:
-        drop()
-        pytest.fail(f"flask migrate failed ({ENGINE}):\n{migrated.stdout}\n{migrated.stderr}",
-                    pytrace=False)
-    with bound_to(url):
-        people = seed(datetime.datetime.now(ZoneInfo("Asia/Shanghai")).date())
-    port = _free_port()
     log_path = workdir / "gunicorn.log"
-    log = open(log_path, "w")
-    proc = subprocess.Popen(
-        [_bin("gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--graceful-timeout", "3",
-         "webapp:create_app()"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
+    proc = None
     try:
+        migrated = subprocess.run([_bin("flask"), "--app", "webapp", "migrate"], cwd=ROOT,
+                                  env=env, capture_output=True, text=True, timeout=120)
+        if migrated.returncode:
+            pytest.fail(f"flask migrate failed ({ENGINE}):\n{migrated.stdout}\n{migrated.stderr}",
+                        pytrace=False)
+        with bound_to(url):
+            people = seed(datetime.datetime.now(ZoneInfo("Asia/Shanghai")).date())
+        port = _free_port()
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen(
+                [_bin("gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--graceful-timeout",
+                 "3", "webapp:create_app()"], cwd=ROOT, env=env, stdout=log,
+                stderr=subprocess.STDOUT)
+        base_url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -148,17 +149,17 @@ def live_server(chromium):
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start:\n" + log_path.read_text())
+                pytest.fail("gunicorn did not start:\n" + log_path.read_text(), pytrace=False)
             time.sleep(0.2)
         yield LiveServer(base_url, url, people, log_path)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        if proc is not None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         drop()
         shutil.rmtree(workdir, ignore_errors=True)
 
