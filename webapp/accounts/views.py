@@ -334,3 +334,5 @@ def audit_log():
             .order_by(AuditEvent.created_at.desc()).limit(200))
     return render("admin/audit.html", events=list(rows))
 
+
+from . import roster_views  # noqa: E402,F401
