@@ -93,7 +93,24 @@ ROUTES = {
                                      post_status=404),
     "accounts.import_template": Route({"county_admin"}),
     "home.practitioner": Route({"practitioner"}),
-    "home.log": Route({"practitioner"}),
+    "ledger.log": Route({"practitioner"}),
+    "ledger.new": Route({"practitioner"}, post=lambda s: _entry_form()),
+    "ledger.edit": Route({"practitioner"}, post=lambda s: _entry_form()),
+    "ledger.withdraw": Route({"practitioner"}, post={}),
+    "ledger.entry": Route({"practitioner", "director", "county_admin", "city_admin"}),
+    "ledger.evidence_add": Route({"practitioner"}, post={}, post_status=400),
+    "ledger.evidence_remove": Route({"practitioner"}, post={}),
+    "ledger.evidence_file": Route({"practitioner", "director", "county_admin", "city_admin"}),
+    "ledger.review_queue": Route({"county_admin", "director"}),
+    "ledger.approve": Route({"county_admin"}, post={}),
+    "ledger.decline": Route({"county_admin"}, post={"reason": "缺少证明材料"}),
+    "ledger.bulk_approve": Route({"county_admin"}, post=lambda s: {"pick": str(_entry(s).id)},
+                                 foreign_post=400),
+    "ledger.rules": Route({"county_admin"}, post={"max_public_hours_per_day": "8",
+                                                  "outside_education_cap": "20"}),
+    "ledger.my_year": Route({"practitioner"}),
+    "ledger.summary": Route({"practitioner"}),
+    "ledger.summary_xlsx": Route({"practitioner"}),
     "home.director": Route({"director"}),
     "home.secretary": Route({"secretary"}),
     "home.county": Route({"county_admin"}),
@@ -150,6 +167,37 @@ def _code(scene):
     from webapp.trainings import qr
     return qr.current_code(_training(scene), "in")
 
+def _this_year():
+    from webapp.i18n import local_today
+    return local_today().year
+
+
+def _entry(scene):
+    """A pending entry: the actor's own when they hold a practitioner grant, else county A's."""
+    from webapp.ledger.models import Entry as LedgerEntry
+    owner = scene.actor if scene.actor is not None and "practitioner" in scene.held \
+        else scene.subject
+    from webapp.i18n import local_today
+    return LedgerEntry.create(user=owner, kind="public_service", date=local_today(), hours=1,
+                              category="consultation", source="self", status="pending")
+
+
+def _entry_form():
+    import uuid
+    from webapp.i18n import local_today
+    return {"date": local_today().isoformat(), "hours": "1", "category": "consultation",
+            "idempotency_key": uuid.uuid4().hex}
+
+
+def _evidence(scene):
+    from webapp.ledger import evidence as files
+    from webapp.ledger.models import Evidence
+    upload = files.Upload(b"%PDF-1.4\n%%EOF\n", None, "application/pdf", "a.pdf")
+    stored, _paths = files.store(upload)
+    return Evidence.create(entry=_entry(scene), stored_name=stored, content_type=upload.content_type,
+                           size=len(upload.data), original_name="a.pdf")
+
+
 # URL parameters that name objects, and how to fill them. Objects are always in county A;
 # the admin of county B gets the same ids and must be told they do not exist.
 OBJECT_PARAMS = {
@@ -159,8 +207,11 @@ OBJECT_PARAMS = {
     # for the other county's admin and for visitors, the subject's device.
     "session_id": lambda s: s.spare_session_id,
     "training_id": lambda s: _training(s).id,
+    "entry_id": lambda s: _entry(s).id,
+    "evidence_id": lambda s: _evidence(s).id,
 }
 OTHER_PARAMS = {"filename": lambda s: "css/app.css", "purpose": lambda s: "in",
+                "kind": lambda s: "public_service", "year": lambda s: _this_year(),
                 "slice_no": lambda s: _code(s).slice_no, "mac": lambda s: _code(s).mac}
 
 # Endpoints whose permitted answer may legitimately send a signed-in person to /login.

@@ -27,7 +27,8 @@ def create_app(overrides=None):
     from .pwa import pwa_bp
     from .targets.views import home_bp
     from .trainings.views import trainings_bp
-    for bp in (auth_bp, admin_bp, home_bp, pwa_bp, trainings_bp):
+    from .ledger.views import ledger_bp
+    for bp in (auth_bp, admin_bp, home_bp, pwa_bp, trainings_bp, ledger_bp):
         app.register_blueprint(bp)
 
     from . import cli

@@ -46,7 +46,8 @@ class Entry(BaseModel):
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("user", "kind", "date"), False), (("status", "created_at"), False))
+        indexes = ((("user", "kind", "date"), False), (("status", "created_at"), False),
+                   (("user", "date"), False))
 
 
 class Evidence(BaseModel):

@@ -193,11 +193,3 @@ def city():
                   ratio_target=ratio_target, labels=services.METRIC_LABELS,
                   status_labels=services.STATUS_LABELS, counts=services.status_counts(progress),
                   people_count=len(people), branches=perm.branches(g.actor).count())
-
-
-
-@home_bp.route("/log")
-@perm.roles_required("practitioner")
-def log():
-    """The Log tab."""
-    return render("home/log.html")
