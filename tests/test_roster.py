@@ -5,6 +5,7 @@ import glob
 import io
 import json
 import os
+import re
 import zipfile
 
 import openpyxl
@@ -145,6 +146,22 @@ def test_xlsx_with_title_row_numbers_dates_and_blank_rows(client, admin):
     assert cells[0] == ["3", "王芳", "13700000001", FIRM_A, "L-001", "1975", "Yes", BRANCH_A]
     assert cells[1] == ["5", "李建国", "13700000002", FIRM_A, "", "1980", "No", ""]
     assert soup(response).find(id="count-blank") is not None
+
+
+def test_xlsx_with_a_wrong_used_range_is_read_to_the_end(client, admin):
+    data = xlsx_bytes([row(phone="13700000001"), row(phone="13700000002")])
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name in source.namelist():
+            content = source.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                content = re.sub(rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:C2"/>',
+                                 content)
+                assert b'ref="A1:C2"' in content
+            archive.writestr(name, content)
+    response = upload(client, out.getvalue(), "r.xlsx")
+    assert table_lines(response, "rows-valid") == [2, 3]
 
 
 def test_english_headers_and_unknown_columns(client, admin):

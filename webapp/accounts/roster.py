@@ -71,11 +71,12 @@ _YES = {"是", "是的", "y", "yes", "true", "1", "√", "✓", "✔", "党员",
 _NO = {"否", "不是", "n", "no", "false", "0", "×", "✗", "非党员", "群众", "共青团员", "团员",
        "无"}
 
-# One-time passwords are random (10 characters from 31, about 49 bits) and replaced at
-# first sign-in, where check_password rehashes with the full parameters. Guessing one from
-# a stolen hash at these lighter settings still costs about 10^13 core-seconds, and they
-# hash about 50 times faster than the full settings, which a 2,000-row import needs.
-_code_hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+# One-time passwords are random (10 characters from 31: about 49 bits) and are replaced at
+# first sign-in, where check_password rehashes with the full parameters. At full settings
+# (64 MiB, 3 passes: 0.2-0.4 s a hash here) 2,000 people would take 7-15 minutes; at these
+# (4 MiB, 1 pass: about 2 ms) a few seconds. Guessing one random code from a stolen hash
+# still costs about 2^48 x 2 ms, some 10^12 core-seconds.
+_code_hasher = PasswordHasher(time_cost=1, memory_cost=4096, parallelism=1)
 
 
 def _header_key(text):
@@ -169,6 +170,8 @@ def _xlsx_sheets(data):
         for sheet in book.worksheets:
             if not hasattr(sheet, "iter_rows"):
                 continue
+            # Some programs write a wrong used range; trusting it would drop rows silently.
+            sheet.reset_dimensions()
             yield _guarded(enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True),
                                      start=1))
     finally:
@@ -539,14 +542,6 @@ def _claim(upload_dir, user, county, token):
         os.remove(claimed)
         raise PendingNotFound(_("This preview has expired. Upload the file again."))
     return claimed, payload
-
-
-def pending_exists(upload_dir, user, token):
-    """Say whether a preview still waits under this token for this user."""
-    try:
-        return os.path.exists(_pending_path(upload_dir, user.id, token))
-    except PendingNotFound:
-        return False
 
 
 # ------------------------------------------------------------------ writing
