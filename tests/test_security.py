@@ -248,3 +248,87 @@ def test_login_next_keeps_a_local_path(client, make_user, fast_passwords):
     response = client.post("/login", {"login": user.phone, "password": PASSWORD,
                                       "next": "/home/me?x=1"})
     assert response.headers["Location"] == "/home/me?x=1"
+
+
+# ------------------------------------------------------------------ crawl the demo as each role
+
+CRAWL_LIMIT = 40
+SKIP_SUFFIXES = (".xlsx", ".ics", ".png", ".jpg", ".pdf", ".css", ".js", ".webmanifest")
+
+
+def _links(doc):
+    """Same-site GET targets on a page: links, GET forms, hx-get."""
+    found = []
+    for tag in doc.find_all("a", href=True):
+        found.append((tag["href"], False))
+    for tag in doc.find_all(attrs={"hx-get": True}):
+        found.append((tag["hx-get"], True))
+    for form in doc.find_all("form"):
+        if form.get("method", "get").lower() == "get" and form.get("action"):
+            found.append((form["action"], False))
+    out = []
+    for href, htmx in found:
+        parsed = urlparse(href)
+        if parsed.scheme or parsed.netloc or not parsed.path.startswith("/"):
+            continue
+        if parsed.path.startswith("/static/") or parsed.path.endswith(SKIP_SUFFIXES):
+            continue
+        url = parsed.path + (f"?{parsed.query}" if parsed.query else "")
+        out.append((url, htmx))
+    return out
+
+
+def crawl(client, start="/"):
+    """Visit pages reachable by GET from start, a few per endpoint; return {url: status}."""
+    adapter = client.c.application.url_map.bind("localhost")
+    per_endpoint = {}
+    seen, queue, statuses = set(), [(start, False)], {}
+    while queue and len(statuses) < CRAWL_LIMIT:
+        url, htmx = queue.pop(0)
+        if (url, htmx) in seen:
+            continue
+        seen.add((url, htmx))
+        try:
+            endpoint = adapter.match(urlparse(url).path, method="GET")[0]
+        except Exception:  # noqa: BLE001 - a 404 or a redirect: visit it anyway
+            endpoint = url
+        per_endpoint[endpoint] = per_endpoint.get(endpoint, 0) + 1
+        if per_endpoint[endpoint] > 2:
+            continue
+        response = client.get(url, headers={"HX-Request": "true"} if htmx else {},
+                              follow_redirects=True)
+        statuses[(url, htmx)] = response.status_code
+        assert response.status_code != 500, f"GET {url}: server error"
+        assert response.headers["Content-Security-Policy"] == CSP
+        if response.mimetype != "text/html":
+            response.close()
+            continue
+        html = response.get_data(as_text=True)
+        problems = inline_code_problems(html)
+        assert not problems, f"GET {url}: {problems}"
+        queue.extend(link for link in _links(soup_text(html)) if link not in seen)
+    return statuses
+
+
+@pytest.fixture
+def demo(fast_passwords):  # noqa: F811
+    from webapp.demo import load_demo
+    return load_demo()
+
+
+@pytest.mark.parametrize("index,language", [(i, "en") for i in range(8)] + [(5, "zh-CN"),
+                                                                            (1, "zh-CN")])
+def test_crawl_the_demo_as_each_person(demo, make_client, index, language):
+    _role, phone, password = demo[index]
+    client = make_client(language)
+    response = client.post("/login", {"login": phone, "password": password})
+    assert response.status_code == 303
+    statuses = crawl(client)
+    # Someone with several roles: look around in each of them.
+    user = User.get(User.phone == phone)
+    for grant in list(user.grants):
+        assert client.post("/me/role", {"grant": grant.id}).status_code == 303
+        statuses.update(crawl(client))
+    assert len(statuses) >= 3
+    dead = {url: status for (url, _htmx), status in statuses.items() if status >= 400}
+    assert not dead, f"pages link to what this person cannot open: {dead}"
