@@ -67,3 +67,25 @@ def test_typed_code_rotates_every_30_seconds(make_training):
     out = qr.typed_code(t.secret, "out", qr.slice_of(base, 30))
     assert qr.match_typed(t, out, base) == "out"
     assert qr.match_typed(t, "12345", base) is None
+
+
+def test_projector_javascript_makes_the_same_codes():
+    """The projector computes codes in the page; they must be the server's codes."""
+    import json
+    import shutil
+    import subprocess
+    from pathlib import Path
+    node = shutil.which("node")
+    if node is None:
+        import pytest
+        pytest.skip("node is not installed")
+    script = Path(__file__).resolve().parent.parent / "static/js/codes.js"
+    secret = "çà-" + "ab12" * 15
+    program = (f"const C=require({json.dumps(str(script))});"
+               f"console.log(JSON.stringify([C.mac({json.dumps(secret)},'in',177000001),"
+               f"C.mac({json.dumps(secret)},'out',5),C.typed({json.dumps(secret)},'in',59000000),"
+               f"C.typed({json.dumps(secret)},'out',1)]))")
+    out = json.loads(subprocess.run([node, "-e", program], capture_output=True, text=True,
+                                    check=True).stdout)
+    assert out == [qr.mac(secret, "in", 177000001), qr.mac(secret, "out", 5),
+                   qr.typed_code(secret, "in", 59000000), qr.typed_code(secret, "out", 1)]

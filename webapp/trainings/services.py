@@ -68,7 +68,18 @@ def organiser_region(actor):
 
 def in_audience(training, user):
     """Say whether the person is in the training's audience."""
-    return for_person(user).where(Training.id == training.id).exists()
+    if training.audience == "region":
+        if user.county_id is None:
+            return False
+        if user.county_id == training.organiser_id:
+            return True  # the common case needs no query
+        return Region.select().where(Region.id == user.county_id,
+                                     Region.parent == training.organiser_id).exists()
+    if training.audience == "firms":
+        return user.firm_id is not None and TrainingFirm.select().where(
+            TrainingFirm.training == training.id, TrainingFirm.firm == user.firm_id).exists()
+    return TrainingPerson.select().where(TrainingPerson.training == training.id,
+                                         TrainingPerson.user == user.id).exists()
 
 
 def audience_people(training):
@@ -253,29 +264,52 @@ def credit_key(training_id, user_id):
     return f"training:{training_id}:{user_id}"
 
 
-def record_credit(training, attendance):
-    """Recompute the row's credit and write it as one system ledger entry (updated, never doubled)."""
+def record_credit(training, attendance, row_is_current=False, new_row=False):
+    """Recompute the row's credit and write it as one system ledger entry (updated, never doubled).
+
+    `row_is_current` says the row already holds the computed credit (it was just inserted with
+    it); `new_row` says no entry can exist yet, so the insert is tried first.
+    """
     from ..ledger.models import Entry
     hours, review = compute_credit(training, attendance)
     now = utcnow()
-    (Attendance.update(credited_hours=hours, needs_review=review, updated_at=now)
-     .where(Attendance.id == attendance.id).execute())
+    if not row_is_current:
+        (Attendance.update(credited_hours=hours, needs_review=review, updated_at=now)
+         .where(Attendance.id == attendance.id).execute())
     attendance.credited_hours, attendance.needs_review = hours, review
     key = credit_key(training.id, attendance.user_id)
-    updated = (Entry.update(hours=hours, updated_at=now)
-               .where(Entry.idempotency_key == key).execute())
-    if updated or hours <= 0:
+    if not new_row:
+        updated = (Entry.update(hours=hours, updated_at=now)
+                   .where(Entry.idempotency_key == key).execute())
+        if updated:
+            return hours
+    if hours <= 0:
         return hours
     try:
         with db.atomic():
             Entry.create(user=attendance.user_id, kind="training_credit",
                          date=to_local(training.start_at).date(), hours=hours,
-                         category=training.category.name[:40], description=training.title,
-                         place=training.place[:120], source="system", training=training,
+                         category=_category_name(training), description=training.title,
+                         place=training.place[:120], source="system", training=training.id,
                          status="recorded", idempotency_key=key)
     except IntegrityError:
         Entry.update(hours=hours, updated_at=now).where(Entry.idempotency_key == key).execute()
     return hours
+
+
+def _category_name(training):
+    category = getattr(training, "_category_name", None)
+    if category is None:
+        category = TrainingCategory.select(TrainingCategory.name).where(
+            TrainingCategory.id == training.category_id).scalar() or ""
+    return category[:40]
+
+
+def load_training(training_id):
+    """Load a training with its category name in one query (the check-in path is hot)."""
+    row = (Training.select(Training, TrainingCategory.name.alias("_category_name"))
+           .join(TrainingCategory).where(Training.id == training_id).objects().first())
+    return row
 
 
 # ------------------------------------------------------------------ check-in and check-out
@@ -321,12 +355,14 @@ def check_in(training, user, at, method="qr", device="", flags=""):
                                              Attendance.user != user.id).exists()):
         flags = _add_flag(flags, "shared_device")
     late = is_late(training, at)
+    fresh = Attendance(training=training.id, user=user.id, checked_in_at=at, method_in=method,
+                       late=late, device=device, flags=flags)
+    fresh.credited_hours, fresh.needs_review = compute_credit(training, fresh)
     with write_transaction():
         try:
             with db.atomic():
-                row = Attendance.create(
-                    training=training, user=user, checked_in_at=at, method_in=method, late=late,
-                    device=device, flags=flags, needs_review=training.checkout_required)
+                fresh.save(force_insert=True)
+                row = fresh
         except IntegrityError:
             row = _existing(training, user)
             if row.checked_in_at is not None:
@@ -341,7 +377,9 @@ def check_in(training, user, at, method="qr", device="", flags=""):
             row = Attendance.get_by_id(row.id)
             if not taken:
                 return Outcome(ALREADY_IN, training, row, row.checked_in_at, row.late)
-        record_credit(training, row)
+            record_credit(training, row)
+            return Outcome(CHECKED_IN, training, row, at, late)
+        record_credit(training, row, row_is_current=True, new_row=True)
     return Outcome(CHECKED_IN, training, row, at, late)
 
 
@@ -384,7 +422,7 @@ def _unix(dt):
 
 def scan(user, code, scanned_at, method=None, device="", expected_training=None, extra_flags=""):
     """Act on a scanned code at its scan time: check in, check out, or say why not."""
-    training = Training.get_or_none(Training.id == code.training_id)
+    training = load_training(code.training_id)
     if training is None or not qr.authentic(training.secret, code):
         return Outcome(INVALID)
     if expected_training is not None and expected_training.id != training.id:
