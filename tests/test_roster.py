@@ -86,16 +86,17 @@ def counts():
             AuditEvent.select().count())
 
 
-def table_lines(response, table_id):
-    table = soup(response).find("table", id=table_id)
-    if table is None:
+def table_lines(response, element_id):
+    """Return the file's row numbers listed in the table or list with this id."""
+    element = soup(response).find(id=element_id)
+    if element is None:
         return []
-    return [int(tr["data-line"]) for tr in table.find("tbody").find_all("tr")]
+    return [int(node["data-line"]) for node in element.find_all(attrs={"data-line": True})]
 
 
 def row_errors(response, line):
-    tr = soup(response).find("table", id="rows-invalid").find("tr", attrs={"data-line": str(line)})
-    return [text_of(li) for li in tr.find_all("li")]
+    node = soup(response).find(id="rows-invalid").find(attrs={"data-line": str(line)})
+    return [text_of(li) for li in node.find("ul", class_="row-errors").find_all("li")]
 
 
 def pending_files(app):
@@ -382,7 +383,7 @@ def test_confirm_creates_only_valid_rows_once(client, admin, world, app, make_cl
     users_before = User.select().count()
     response = confirm(client, token)
     assert response.status_code == 200
-    codes = {text_of(tr.find_all("td")[1]): text_of(tr.find("code"))
+    codes = {text_of(tr.find_all("td")[2]): text_of(tr.find("code"))
              for tr in soup(response).find("table", id="codes").find("tbody").find_all("tr")}
     assert set(codes) == {"13700000001", "13700000002"}
     assert User.select().count() == users_before + 2
