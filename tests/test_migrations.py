@@ -40,6 +40,7 @@ def fresh_database():
     for database, drop in opened:
         if not database.is_closed():
             database.close()
+        database.close_all()
         drop()
 
 
