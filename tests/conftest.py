@@ -71,6 +71,7 @@ def app():
     yield application
     if not db.is_closed():
         db.close()
+    db.obj.close_all()
     drop()
 
 

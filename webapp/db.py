@@ -2,7 +2,10 @@
 import datetime
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
+import os
+
+from peewee import DatabaseProxy, Model, PostgresqlDatabase
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 db = DatabaseProxy()
 
@@ -19,12 +22,18 @@ class BaseModel(Model):
 
 
 def make_database(url):
-    """Open a peewee database for a sqlite:/// or postgresql:// URL."""
+    """Open a pooled peewee database for a sqlite:/// or postgresql:// URL.
+
+    Request hooks still open and close a connection per request; closing hands it back to
+    the pool. Reconnecting every request costs PostgreSQL a new backend, and makes SQLite
+    checkpoint and delete its write-ahead log whenever the last connection closes.
+    """
     parsed = urlparse(url)
+    pool = {"max_connections": int(os.environ.get("DB_POOL_SIZE", "16")), "stale_timeout": 300}
     if parsed.scheme == "sqlite":
         path = url[len("sqlite:///"):] or ":memory:"
-        return SqliteDatabase(
-            path,
+        return PooledSqliteDatabase(
+            path, **pool, check_same_thread=False,
             pragmas={
                 "journal_mode": "wal",
                 "foreign_keys": 1,
@@ -32,11 +41,10 @@ def make_database(url):
                 "synchronous": "normal",
                 "cache_size": -16000,
             },
-            timeout=10,
         )
     if parsed.scheme in ("postgres", "postgresql"):
-        return PostgresqlDatabase(
-            parsed.path.lstrip("/"),
+        return PooledPostgresqlDatabase(
+            parsed.path.lstrip("/"), **pool,
             user=parsed.username,
             password=parsed.password,
             host=parsed.hostname,
@@ -49,7 +57,6 @@ def init_app(app):
     """Bind the proxy to the configured database and open one connection per request."""
     url = app.config["DATABASE_URL"]
     if url.startswith("sqlite:///"):
-        import os
         os.makedirs(os.path.dirname(url[len("sqlite:///"):]) or ".", exist_ok=True)
     db.initialize(make_database(url))
 

@@ -93,6 +93,7 @@ def bound_to(url):
         yield database
     finally:
         database.close()
+        database.close_all()
         db.initialize(previous)
 
 
