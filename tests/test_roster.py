@@ -165,6 +165,11 @@ def test_xlsx_with_a_wrong_used_range_is_read_to_the_end(client, admin):
     assert table_lines(response, "rows-valid") == [2, 3]
 
 
+def test_an_xlsx_without_extension_is_recognised(client, admin):
+    response = upload(client, xlsx_bytes([row()]), "roster")
+    assert table_lines(response, "rows-valid") == [2]
+
+
 def test_english_headers_and_unknown_columns(client, admin):
     header = EN + ["Notes"]
     response = upload(client, csv_bytes([row() + ["x"]], header=header))
@@ -613,3 +618,11 @@ def test_template_has_chinese_headers_and_only_this_countys_names(client, admin,
     filled.save(out)
     preview = upload(client, out.getvalue(), "template.xlsx")
     assert table_lines(preview, "rows-valid") == [2]
+
+
+def test_template_has_a_chinese_file_name_in_chinese(make_client, make_user):
+    client = make_client("zh-CN")
+    client.login(make_user("county_admin"))
+    response = client.get("/admin/people/import/template.xlsx")
+    assert response.status_code == 200
+    assert "filename*=UTF-8''%E8%8A%B1%E5%90%8D%E5%86%8C" in response.headers["Content-Disposition"]

@@ -127,6 +127,8 @@ def read_upload(storage):
 def parse(filename, data):
     """Read an .xlsx or .csv roster; raise DomainError, in plain words, when it cannot be used."""
     ext = os.path.splitext((filename or "").lower())[1]
+    if not ext and data.startswith(b"PK\x03\x04"):
+        ext = ".xlsx"       # some phones send a picked file without its extension
     if ext == ".xls" or (ext in (".xlsx", ".csv") and data.startswith(OLE_MAGIC)):
         raise DomainError(_("This is an old Excel file (.xls) or one locked with a password. "
                             "Open it in Excel, remove any password, choose Save As and pick "
