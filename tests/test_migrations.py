@@ -149,10 +149,6 @@ def test_unique_indexes_are_enforced(bound):
     assert Attendance.select().count() == 1 and User.select().count() == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "The unique indexes on role_grant (user, role, firm, branch, region) and target "
-    "(year, metric, region, firm) never bite: every row has a NULL in them and NULLs are "
-    "distinct in SQLite and PostgreSQL. Needs a migration with COALESCE expression indexes."))
 @pytest.mark.parametrize("model", ["role_grant", "target"])
 def test_scoped_rows_are_unique(bound, model):
     db, user = bound["db"], bound["user"]

@@ -1,7 +1,7 @@
 """Regions, firms, people, role grants, sessions, login attempts, audit events."""
 from peewee import (
     BooleanField, Check, CharField, DateTimeField, DeferredForeignKey, ForeignKeyField,
-    IntegerField, TextField,
+    SQL, IntegerField, TextField, fn,
 )
 
 from ..db import BaseModel, utcnow
@@ -17,8 +17,10 @@ class Region(BaseModel):
     population = IntegerField(null=True, constraints=[Check("population IS NULL OR population >= 0")])
     created_at = DateTimeField(default=utcnow)
 
-    class Meta:
-        indexes = ((("parent", "name"), True),)
+
+# A NULL in a unique index never clashes, so scoped uniqueness goes through COALESCE.
+Region.add_index(Region.index(fn.COALESCE(Region.parent, 0), Region.name, unique=True,
+                              name="region_parent_name_unique"))
 
 
 class Firm(BaseModel):
@@ -64,8 +66,12 @@ class RoleGrant(BaseModel):
     region = ForeignKeyField(Region, null=True, on_delete="CASCADE")
     created_at = DateTimeField(default=utcnow)
 
-    class Meta:
-        indexes = ((("user", "role", "firm", "branch", "region"), True),)
+
+# branch is a deferred foreign key here, so its column is named directly.
+RoleGrant.add_index(RoleGrant.index(
+    RoleGrant.user, RoleGrant.role, fn.COALESCE(RoleGrant.firm, 0),
+    fn.COALESCE(SQL('"branch_id"'), 0), fn.COALESCE(RoleGrant.region, 0),
+    unique=True, name="role_grant_scope_unique"))
 
 
 class UserSession(BaseModel):

@@ -1,5 +1,5 @@
 """Annual targets per scope (city, county, firm)."""
-from peewee import Check, CharField, DecimalField, ForeignKeyField, IntegerField
+from peewee import Check, CharField, DecimalField, ForeignKeyField, IntegerField, fn
 
 from ..accounts.models import Firm, Region
 from ..db import BaseModel
@@ -20,5 +20,8 @@ class Target(BaseModel):
     value = DecimalField(max_digits=8, decimal_places=2, constraints=[Check("value >= 0")])
     source = CharField(max_length=200, default="")
 
-    class Meta:
-        indexes = ((("year", "metric", "region", "firm"), True),)
+
+
+Target.add_index(Target.index(
+    Target.year, Target.metric, fn.COALESCE(Target.region, 0), fn.COALESCE(Target.firm, 0),
+    unique=True, name="target_scope_unique"))
