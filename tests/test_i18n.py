@@ -1,5 +1,6 @@
 """Both catalogues are complete, every source string is in them, and formatting follows the locale."""
 import datetime
+import os
 from configparser import ConfigParser
 
 import pytest
@@ -42,7 +43,9 @@ def source_messages():
     """Every msgid in the current source: {msgid (singular): first place it is used}."""
     found = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map=method_map(), keywords=KEYWORDS):
+            str(ROOT), method_map=method_map(), keywords=KEYWORDS,
+            # like pybabel's CLI, look inside templates/_macros (only dot-folders are skipped)
+            directory_filter=lambda path: not os.path.basename(path).startswith(".")):
         msgid = message[0] if isinstance(message, (tuple, list)) else message
         if msgid:
             found.setdefault(msgid, f"{filename}:{lineno}")
