@@ -141,6 +141,30 @@ ROUTES = {
     "trainings.sync": Route(SIGNED_IN, post={}, post_status=400),
     "trainings.mine": Route(SIGNED_IN),
     "trainings.calendar": Route(SIGNED_IN),
+    # Party branches (tested in depth by tests/test_branches_*.py).
+    "branches.index": Route({"county_admin"}),
+    "branches.form": Route({"county_admin"}, post=lambda s: _branch_form(s), foreign_post=400),
+    "branches.detail": Route({"county_admin"}),
+    "branches.member_add": Route({"county_admin"}, post=lambda s: {"user_id": s.subject.id}),
+    "branches.member_change": Route({"county_admin"}, post={"action": "standing",
+                                                            "standing": "probationary"}),
+    "branches.secretary": Route({"county_admin"}, post=lambda s: {"user_id": _member(s).user_id}),
+    "branches.export": Route({"county_admin"}),
+    "branches.activities": Route({"secretary"}),
+    "branches.activity_form": Route({"secretary"}, post=lambda s: _activity_form()),
+    "branches.activity": Route({"secretary", "county_admin"}),
+    "branches.activity_cancel": Route({"secretary"}, post={}),
+    "branches.photo": Route({"secretary", "county_admin"}),
+    "branches.photo_remove": Route({"secretary"}, post={}),
+    "branches.attendance": Route({"secretary"}, post=lambda s: {
+        "user_id": s.actor.id if s.actor else 0, "status": "present"}),
+    "branches.projector": Route({"secretary"}),
+    "branches.live": Route({"secretary"}),
+    "branches.scanned": Route(PUBLIC),
+    "branches.confirm": Route(PUBLIC),
+    "branches.confirm_post": Route(SIGNED_IN, post={}),
+    "branches.result": Route(SIGNED_IN),
+    "branches.mine": Route(SIGNED_IN),
 }
 
 
@@ -198,6 +222,56 @@ def _evidence(scene):
                            size=len(upload.data), original_name="a.pdf")
 
 
+def _branch_form(scene):
+    firm = Firm.create(name=f"新设所{next(_names)}", county=scene.world["a"])
+    return {"name": f"新支部{next(_names)}", "kind": "independent", "firm_ids": str(firm.id)}
+
+
+def _activity(scene):
+    """County A's branch activity, begun three hours ago (made on first use)."""
+    if getattr(scene, "activity", None) is None:
+        import datetime
+        from webapp.branches.models import BranchActivity
+        from webapp.db import utcnow
+        start = utcnow() - datetime.timedelta(hours=3)
+        scene.activity = BranchActivity.create(
+            branch=scene.world["branch"], kind="theme_day", topic="权限测试主题党日",
+            start_at=start, end_at=start + datetime.timedelta(hours=2), secret="a" * 64)
+    return scene.activity
+
+
+def _activity_form():
+    import datetime
+    from webapp.i18n import local_today
+    day = local_today() - datetime.timedelta(days=1)
+    return {"kind": "theme_day", "date": day.isoformat(), "start": "14:30", "end": "16:30",
+            "topic": "主题党日"}
+
+
+def _activity_code(scene):
+    from webapp.branches import checkin
+    return checkin.current_code(_activity(scene))
+
+
+def _member(scene):
+    """The subject as a full member of county A's branch (made on first use)."""
+    if getattr(scene, "member", None) is None:
+        scene.member = BranchMember.create(branch=scene.world["branch"], user=scene.subject)
+    return scene.member
+
+
+def _photo(scene):
+    import io
+    from PIL import Image
+    from webapp.branches import services as branch_services
+    from webapp.branches.models import ActivityPhoto
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(out, "JPEG")
+    stored, _paths = branch_services._store_photo((out.getvalue(), out.getvalue()))
+    return ActivityPhoto.create(activity=_activity(scene), stored_name=stored,
+                                content_type="image/jpeg", size=len(out.getvalue()))
+
+
 # URL parameters that name objects, and how to fill them. Objects are always in county A;
 # the admin of county B gets the same ids and must be told they do not exist.
 OBJECT_PARAMS = {
@@ -209,10 +283,16 @@ OBJECT_PARAMS = {
     "training_id": lambda s: _training(s).id,
     "entry_id": lambda s: _entry(s).id,
     "evidence_id": lambda s: _evidence(s).id,
+    "branch_id": lambda s: s.world["branch"].id,
+    "activity_id": lambda s: _activity(s).id,
+    "member_id": lambda s: _member(s).id,
+    "photo_id": lambda s: _photo(s).id,
 }
 OTHER_PARAMS = {"filename": lambda s: "css/app.css", "purpose": lambda s: "in",
                 "kind": lambda s: "public_service", "year": lambda s: _this_year(),
-                "slice_no": lambda s: _code(s).slice_no, "mac": lambda s: _code(s).mac}
+                "slice_no": lambda s: _code(s).slice_no, "mac": lambda s: _code(s).mac,
+                "activity_slice": lambda s: _activity_code(s).slice_no,
+                "activity_mac": lambda s: _activity_code(s).mac}
 
 # Endpoints whose permitted answer may legitimately send a signed-in person to /login.
 ENDS_SESSION = {"auth.logout"}

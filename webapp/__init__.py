@@ -28,7 +28,8 @@ def create_app(overrides=None):
     from .targets.views import home_bp
     from .trainings.views import trainings_bp
     from .ledger.views import ledger_bp
-    for bp in (auth_bp, admin_bp, home_bp, pwa_bp, trainings_bp, ledger_bp):
+    from .branches.views import branches_bp
+    for bp in (auth_bp, admin_bp, home_bp, pwa_bp, trainings_bp, ledger_bp, branches_bp):
         app.register_blueprint(bp)
 
     from . import cli

@@ -6,7 +6,7 @@
   var root = document.getElementById("scanner");
   if (!root) { return; }
   var QUEUE_KEY = "gl-scan-queue";
-  var CODE_RE = /\/c\/\d{1,10}\/(in|out|static)\/\d{1,12}\/[0-9a-f]{16}\/?$/;
+  var CODE_RE = /\/c\/(a\/)?\d{1,10}\/(in|out|static)\/\d{1,12}\/[0-9a-f]{16}\/?$/;  // a/: a party activity
   var video = document.getElementById("camera-video");
   var camera = document.getElementById("camera");
   var startBtn = document.getElementById("camera-start");

@@ -58,14 +58,14 @@ def login():
             error, status = exc.message, (exc.status if exc.status == 429 else 401)
         else:
             old_locale = session.get("locale")
-            old_scan = session.get("scan")
+            # A scan kept while signing in (a training's, or a party activity's) survives it.
+            kept = {key: session[key] for key in ("scan", "activity_scan") if session.get(key)}
             session.clear()
             session.permanent = True
             session["token"] = services.start_session(user, request.user_agent.string)
             if old_locale and not user.locale:
                 session["locale"] = old_locale
-            if old_scan:
-                session["scan"] = old_scan
+            session.update(kept)
             if user.must_change_password:
                 return redirect(url_for("auth.password", next=next_url), code=303)
             return redirect(next_url or url_for("auth.index"), code=303)

@@ -48,6 +48,12 @@ class BranchMember(BaseModel):
         indexes = ((("branch", "user"), True),)
 
 
+# A person is a current member of one branch at most (the database says so, not a SELECT).
+BranchMember.add_index(BranchMember.index(BranchMember.user, unique=True,
+                                          where=BranchMember.left_on.is_null(),
+                                          name="branch_member_one_current"))
+
+
 class BranchActivity(BaseModel):
     """A branch meeting or theme party day, planned or held."""
     branch = ForeignKeyField(Branch, backref="activities", on_delete="RESTRICT")
@@ -64,6 +70,9 @@ class BranchActivity(BaseModel):
     secret = CharField(max_length=64, default="")
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
+
+    # The QR check-in reuses trainings.qr, which reads these like a training's.
+    rotation_seconds = 10
 
     class Meta:
         indexes = ((("branch", "start_at"), False),)

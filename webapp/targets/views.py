@@ -6,7 +6,7 @@ from peewee import fn
 
 from ..accounts import permissions as perm
 from ..accounts.models import Firm, Notification, Region, User
-from ..branches.models import ActivityAttendance, BranchActivity, BranchMember
+from ..branches import services as branches
 from ..db import utcnow
 from ..htmx import render
 from ..i18n import local_today, to_local
@@ -64,62 +64,12 @@ def director():
                   labels=services.METRIC_LABELS, status_labels=services.STATUS_LABELS)
 
 
-def month_strip(activities, year, today):
-    """Return 12 (month, state) cells: done, missing, or future."""
-    done = {to_local(a.start_at).month for a in activities
-            if a.kind == "theme_day" and a.status == "held" and to_local(a.start_at).year == year}
-    cells = []
-    for month in range(1, 13):
-        if month in done:
-            state = "done"
-        elif year > today.year or (year == today.year and month > today.month):
-            state = "future"
-        elif year == today.year and month == today.month:
-            state = "open"
-        else:
-            state = "missing"
-        cells.append((month, state))
-    return cells
-
-
 @home_bp.route("/branch")
 @perm.roles_required("secretary")
 def secretary():
     """Secretary home: this month's theme party day, the year by month, members' attendance."""
-    today = local_today()
     branch = perm.branches(g.actor).get()
-    start = datetime.datetime(today.year, 1, 1) - datetime.timedelta(hours=8)
-    activities = list(BranchActivity.select().where(
-        BranchActivity.branch == branch, BranchActivity.start_at >= start,
-        BranchActivity.status == "held").order_by(BranchActivity.start_at))
-    strip = month_strip(activities, today.year, today)
-    members = list(User.select().join(BranchMember, on=(BranchMember.user == User.id))
-                   .where(BranchMember.branch == branch).order_by(User.name))
-    ids = [a.id for a in activities]
-    rows = (ActivityAttendance.select(ActivityAttendance.user, ActivityAttendance.activity,
-                                      ActivityAttendance.status)
-            .where(ActivityAttendance.activity.in_(ids or [0])).tuples())
-    by_member = {}
-    for user_id, activity_id, status in rows:
-        by_member.setdefault(user_id, {})[activity_id] = status
-    stats = []
-    for member in members:
-        mine = by_member.get(member.id, {})
-        statuses = [mine.get(a.id, "absent") for a in activities]
-        present = statuses.count("present")
-        streak = 0
-        for status in reversed(statuses):
-            if status == "absent":
-                streak += 1
-            else:
-                break
-        stats.append({"member": member, "present": present, "total": len(statuses),
-                      "rate": int(present * 100 / len(statuses)) if statuses else None,
-                      "missed_in_row": streak})
-    this_month = next((c for c in strip if c[0] == today.month), None)
-    return render("home/secretary.html", branch=branch, strip=strip, stats=stats,
-                  this_month_done=this_month and this_month[1] == "done", today=today,
-                  activities=list(reversed(activities))[:5])
+    return render("home/secretary.html", **branches.secretary_overview(branch, local_today()))
 
 
 def _region_overview(county_ids, today):

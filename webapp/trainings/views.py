@@ -311,6 +311,12 @@ def typed():
             error = _("Type the 6 digits shown under the code on the screen.")
         else:
             outcome = services.scan_typed(g.user, value, utcnow(), device=_device_id())
+            if outcome.code == services.EXPIRED:
+                # No training's code: it may be a party activity's (same codes, see branches).
+                from ..branches import checkin, views as party
+                activity_outcome = checkin.scan_typed(g.user, value, utcnow())
+                if activity_outcome is not None:
+                    return party.remember_result(activity_outcome)
             return _remember_result(outcome)
     return render("trainings/typed.html", error=error, status=400 if error else 200)
 
@@ -336,6 +342,11 @@ def sync():
     except (TypeError, ValueError, OverflowError, OSError):
         scanned_at = None
     key = str(data.get("key") or "")
+    if code is None and scanned_at is not None and 8 <= len(key) <= 64:
+        from ..branches import checkin, views as party  # a party activity's code (/c/a/...)
+        activity_code = checkin.parse(str(data.get("url", "")))
+        if activity_code is not None:
+            return party.sync_json(g.user, activity_code, scanned_at)
     if code is None or scanned_at is None or not (8 <= len(key) <= 64):
         return jsonify({"ok": False, "code": "invalid",
                         "message": _("This scan could not be read. Scan the code again.")}), 400

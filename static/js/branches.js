@@ -1,0 +1,87 @@
+/* Party branches: photos made smaller on the phone before upload (a meeting's six photos
+   straight from a camera would pass the upload limit), and refused attendance marks shown
+   in their row. Every form works without this file. */
+(function () {
+  "use strict";
+  var LONG_SIDE = 1600;
+
+  function shrink(file) {
+    if (!window.createImageBitmap || !/^image\//.test(file.type)) { return Promise.resolve(file); }
+    return window.createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
+      var scale = Math.min(1, LONG_SIDE / Math.max(bitmap.width, bitmap.height));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      var ctx = canvas.getContext("2d");
+      ctx.fillStyle = "#fff";
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      return new Promise(function (resolve) {
+        canvas.toBlob(function (blob) {
+          if (!blob || blob.size >= file.size) { resolve(file); return; }
+          var name = file.name.replace(/\.[^.]*$/, "") + ".jpg";
+          resolve(new File([blob], name, { type: "image/jpeg" }));
+        }, "image/jpeg", 0.85);
+      });
+    }).catch(function () { return file; });
+  }
+
+  function showError(input, text) {
+    var box = input.parentNode.querySelector(".field-error");
+    if (!box) {
+      box = document.createElement("p");
+      box.className = "field-error";
+      input.parentNode.appendChild(box);
+    }
+    box.textContent = text;
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-activity-form]") || form.dataset.shrunk) { return; }
+    var input = form.querySelector("input[type=file][name=photos]");
+    if (!input || !input.files || !input.files.length) { return; }
+    var max = parseInt(input.getAttribute("data-max"), 10);
+    if (!isNaN(max) && input.files.length > max) {
+      event.preventDefault();
+      showError(input, input.getAttribute("data-too-many"));
+      return;
+    }
+    if (!window.DataTransfer) { return; }
+    event.preventDefault();
+    var submit = form.querySelector("button[type=submit]");
+    if (submit) { submit.disabled = true; }
+    Promise.all(Array.prototype.map.call(input.files, shrink)).then(function (smaller) {
+      try {
+        var transfer = new DataTransfer();
+        smaller.forEach(function (file) { transfer.items.add(file); });
+        input.files = transfer.files;
+      } catch (e) { /* send the originals */ }
+      form.dataset.shrunk = "1";
+      if (submit) { submit.disabled = false; }
+      if (form.requestSubmit) { form.requestSubmit(submit || undefined); } else { form.submit(); }
+    });
+  });
+
+  // A refused mark (400/409) replaces its row so the reason for the refusal shows there.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    var target = event.detail.target;
+    if ((status === 400 || status === 409) && target && target.closest &&
+        target.closest("#attendance")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // After a swap, put the focus back on the reason box when it is the one asking.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || !target.querySelector) { return; }
+    var row = document.getElementById(target.id) || target;
+    var bad = row.querySelector && row.querySelector("input[aria-invalid=true]");
+    if (bad) { bad.focus(); }
+  });
+})();

@@ -1,0 +1,586 @@
+"""Party branches: the county's list, a branch and its members, activities, attendance, QR
+check-in, and a member's party record."""
+import datetime
+import io
+
+from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, request, send_file,
+                   session, url_for)
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from ..accounts import permissions as perm
+from ..accounts.models import User
+from ..accounts.views import client_address
+from ..db import utcnow
+from ..errors import DomainError
+from ..htmx import is_htmx, redirect_after_post, render
+from ..i18n import local_today, to_local
+from ..trainings import qr
+from . import checkin, services
+from .models import ActivityPhoto, Branch, BranchActivity, BranchMember
+
+branches_bp = Blueprint("branches", __name__)
+
+TICKET_MINUTES = 10
+
+
+@branches_bp.app_context_processor
+def _labels():
+    return {"branch_labels": {
+        "kind": services.BRANCH_KIND_LABELS, "activity": services.ACTIVITY_LABELS,
+        "standing": services.STANDING_LABELS, "attendance": services.ATTENDANCE_LABELS,
+        "status": services.STATUS_LABELS}}
+
+
+@branches_bp.app_template_global()
+def in_party_branch(user):
+    """Say whether the person is (or was) in a party branch (for the Me page's link)."""
+    return user is not None and services.is_member(user)
+
+
+def _year():
+    today = local_today()
+    year = request.args.get("year", type=int) or today.year
+    if not today.year - 5 <= year <= today.year + 1:
+        abort(404)
+    return year
+
+
+# ------------------------------------------------------------------ county admin: branches
+
+def _branch(branch_id):
+    return perm.get_or_404(perm.branches(g.actor), Branch, branch_id)
+
+
+def _county_id():
+    return g.actor.grant.region_id
+
+
+@branches_bp.route("/branches")
+@perm.roles_required("county_admin")
+def index():
+    """Every branch of the county: theme days against the target, attendance, who lags."""
+    today = local_today()
+    year = _year()
+    branches = list(perm.branches(g.actor).where(Branch.active == True)  # noqa: E712
+                    .order_by(Branch.name))
+    rows = services.county_overview(branches, year, today)
+    hints = services.firm_hints(_county_id(), branches)
+    return render("branches/index.html", rows=rows, hints=hints, year=year, today=today,
+                  quiet=[r for r in rows if r["none_this_month"]],
+                  minimum=services.MIN_FULL_MEMBERS)
+
+
+class _FormData(dict):
+    """The submitted form as a dict with getlist(), so the template reads one shape."""
+
+    def __init__(self, form):
+        super().__init__({k: form.get(k) for k in form.keys()})
+        self._lists = {k: form.getlist(k) for k in form.keys()}
+
+    def getlist(self, key):
+        return self._lists.get(key, [])
+
+
+@branches_bp.route("/branches/new", methods=["GET", "POST"])
+@branches_bp.route("/branches/<int:branch_id>/edit", methods=["GET", "POST"])
+@perm.roles_required("county_admin")
+def form(branch_id=None):
+    """Create or edit a branch: name, independent or joint, firms, justice office."""
+    branch = _branch(branch_id) if branch_id else None
+    firms = services.county_firms(_county_id())
+    error = field = None
+    if branch is None:
+        data = {"kind": "independent"}
+        chosen = set()
+    else:
+        data = {"name": branch.name, "kind": branch.kind,
+                "justice_office": branch.includes_justice_office}
+        chosen = {str(link.firm_id) for link in branch.firm_links}
+    if request.method == "POST":
+        data = _FormData(request.form)
+        chosen = set(data.getlist("firm_ids"))
+        try:
+            clean = services.clean_branch(request.form, firms)
+            saved = services.save_branch(g.actor.user, _county_id(), clean, branch,
+                                         client_address())
+        except DomainError as exc:
+            error, field, status = exc.message, exc.field, exc.status
+        else:
+            flash(_("The branch is saved."), "success")
+            return redirect_after_post(url_for("branches.detail", branch_id=saved.id))
+    return render("branches/form.html", branch=branch, data=data, chosen=chosen, firms=firms,
+                  error=error, field=field, status=status if error else 200)
+
+
+def _detail_context(branch, error=None, field=None):
+    today = local_today()
+    members = services.active_members(branch)
+    member_counts = services.member_counts([branch.id])[branch.id]
+    rows = services.county_overview([branch], today.year, today)[0]
+    activities = list(reversed(services.held_in_year([branch.id], today.year)))
+    planned = list(services.branch_activities(branch).where(BranchActivity.status == "planned")
+                   .order_by(BranchActivity.start_at))
+    return {"branch": branch, "members": members, "member_counts": member_counts,
+            "too_few": services.too_few(member_counts), "minimum": services.MIN_FULL_MEMBERS,
+            "candidates": services.candidates(branch), "row": rows, "today": today,
+            "activities": activities, "planned": planned,
+            "counts": {a.id: services.counts(a) for a in activities[:20]},
+            "firms": [link.firm for link in branch.firm_links],
+            "hints": [h for h in services.firm_hints(branch.county_id, [branch])
+                      if h[3] is not None and h[3].id == branch.id],
+            "error": error, "field": field, "form": request.form if error else {}}
+
+
+@branches_bp.route("/branches/<int:branch_id>")
+@perm.roles_required("county_admin")
+def detail(branch_id):
+    """One branch: the three-member rule, members, the secretary, this year's activities."""
+    branch = _branch(branch_id)
+    return render("branches/detail.html", **_detail_context(branch))
+
+
+def _refused(branch, exc):
+    return render("branches/detail.html", status=exc.status,
+                  **_detail_context(branch, exc.message, exc.field))
+
+
+@branches_bp.route("/branches/<int:branch_id>/members", methods=["POST"])
+@perm.roles_required("county_admin")
+def member_add(branch_id):
+    """Add one of the county's practitioners to the branch."""
+    branch = _branch(branch_id)
+    try:
+        person = services.add_member(g.actor.user, branch, request.form,
+                                     address=client_address())
+    except DomainError as exc:
+        return _refused(branch, exc)
+    flash(_("%(name)s is now a member of the branch.", name=person.name), "success")
+    return redirect_after_post(url_for("branches.detail", branch_id=branch.id) + "#members")
+
+
+def _member(branch, member_id):
+    query = (BranchMember.select(BranchMember, User).join(User)
+             .where(BranchMember.branch == branch.id, BranchMember.left_on.is_null()))
+    return perm.get_or_404(query, BranchMember, member_id)
+
+
+@branches_bp.route("/branches/<int:branch_id>/members/<int:member_id>", methods=["POST"])
+@perm.roles_required("county_admin")
+def member_change(branch_id, member_id):
+    """Change a member's standing (probationary or full), or take them off the branch."""
+    branch = _branch(branch_id)
+    member = _member(branch, member_id)
+    action = request.form.get("action")
+    try:
+        if action == "remove":
+            services.remove_member(g.actor.user, branch, member, address=client_address())
+            flash(_("%(name)s is no longer a member of the branch.", name=member.user.name),
+                  "success")
+        elif action == "standing":
+            services.change_standing(g.actor.user, branch, member, request.form.get("standing"),
+                                     client_address())
+            flash(_("The standing of %(name)s is saved.", name=member.user.name), "success")
+        else:
+            raise DomainError(_("Choose what to do."))
+    except DomainError as exc:
+        return _refused(branch, exc)
+    return redirect_after_post(url_for("branches.detail", branch_id=branch.id) + "#members")
+
+
+@branches_bp.route("/branches/<int:branch_id>/secretary", methods=["POST"])
+@perm.roles_required("county_admin")
+def secretary(branch_id):
+    """Name the branch secretary from the full members."""
+    branch = _branch(branch_id)
+    try:
+        services.set_secretary(g.actor.user, branch, request.form.get("user_id"),
+                               client_address())
+    except DomainError as exc:
+        return _refused(branch, exc)
+    flash(_("The branch secretary is saved."), "success")
+    return redirect_after_post(url_for("branches.detail", branch_id=branch.id))
+
+
+@branches_bp.route("/branches/export.xlsx")
+@perm.roles_required("county_admin")
+def export():
+    """The county's branches and this year's activities as an Excel file."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    today = local_today()
+    year = _year()
+    branches = list(perm.branches(g.actor).where(Branch.active == True)  # noqa: E712
+                    .order_by(Branch.name))
+    rows = services.county_overview(branches, year, today)
+    book = Workbook()
+    ws = book.active
+    ws.title = _("Branches")[:31]
+    months = [str(m) for m in range(1, 13)]
+    ws.append([_("Branch"), _("Type"), _("Firms"), _("Secretary"), _("Full members"),
+               _("Probationary members"), _("Theme party days"), _("Target"),
+               _("Expected by now"), _("Activities"), _("Attendance rate (%)"),
+               _("Activity this month")] + [_("Month %(n)s", n=m) for m in months])
+    for row in rows:
+        branch = row["branch"]
+        ws.append([branch.name, str(services.BRANCH_KIND_LABELS[branch.kind]),
+                   "、".join(link.firm.name for link in branch.firm_links)
+                   + ("、" + _("township justice office") if branch.includes_justice_office else ""),
+                   branch.secretary.name if branch.secretary_id else "",
+                   row["counts"]["full"], row["counts"]["probationary"], row["theme_days"],
+                   float(row["target"]), float(row["expected_now"]), row["activities"],
+                   row["rate"], _("no") if row["none_this_month"] else _("yes")]
+                  + row["by_month"])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["C"].width = 30
+    sheet = book.create_sheet(_("Activities")[:31])
+    sheet.append([_("Branch"), _("Date"), _("Start"), _("End"), _("Duration (hours)"), _("Type"),
+                  _("Topic"), _("Place"), _("Expected"), _("Present"), _("Excused"), _("Absent"),
+                  _("Absent members")])
+    names = {b.id: b.name for b in branches}
+    for activity in services.held_in_year(names, year):
+        roster = services.roster(activity)
+        totals = services.counts_from(activity, roster)
+        absent = [r["user"].name for r in roster if r["state"] == "absent"
+                  or (r["state"] == "unmarked" and activity.kind in services.WHOLE_BRANCH_KINDS)]
+        start, end = to_local(activity.start_at), to_local(activity.end_at)
+        sheet.append([names[activity.branch_id], start.date().isoformat(), start.strftime("%H:%M"),
+                      end.strftime("%H:%M"), float(services.duration_hours(activity)),
+                      str(services.ACTIVITY_LABELS[activity.kind]), activity.topic, activity.place,
+                      totals["expected"], totals["present"], totals["excused"],
+                      totals["missing"], "、".join(absent)])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.column_dimensions["A"].width = 30
+    sheet.column_dimensions["G"].width = 40
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = current_app.make_response(buffer.getvalue())
+    response.mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response.headers["Content-Disposition"] = f'attachment; filename="branches-{year}.xlsx"'
+    return response
+
+
+# ------------------------------------------------------------------ secretary: activities
+
+def _my_branch():
+    branch = perm.branches(g.actor).first()
+    if branch is None:
+        abort(404)
+    return branch
+
+
+def _activity(activity_id):
+    """An activity of a branch the actor may see (the secretary's own, an admin's county's)."""
+    query = (BranchActivity.select(BranchActivity, Branch).join(Branch)
+             .where(BranchActivity.branch.in_(perm.branches(g.actor).select(Branch.id))))
+    return perm.get_or_404(query, BranchActivity, activity_id)
+
+
+@branches_bp.route("/branch/activities")
+@perm.roles_required("secretary")
+def activities():
+    """The branch's activities of a year, planned ones first."""
+    branch = _my_branch()
+    year = _year()
+    first, last = services._year_bounds(year)
+    rows = list(services.branch_activities(branch)
+                .where(BranchActivity.start_at >= first, BranchActivity.start_at < last)
+                .order_by(BranchActivity.start_at.desc()))
+    return render("branches/activities.html", branch=branch, year=year, today=local_today(),
+                  planned=[a for a in rows if a.status == "planned"],
+                  held=[a for a in rows if a.status == "held"],
+                  cancelled=[a for a in rows if a.status == "cancelled"],
+                  counts={a.id: services.counts(a) for a in rows if a.status == "held"})
+
+
+def _activity_data(activity, branch, today):
+    if activity is None:
+        done = services.month_strip(services.held_in_year([branch.id], today.year), today.year,
+                                    today)[today.month - 1][1] == "done"
+        return {"kind": "members_meeting" if done else "theme_day", "date": today.isoformat(),
+                "start": "14:30", "end": "16:30", "place": "", "topic": "", "summary": ""}
+    start, end = to_local(activity.start_at), to_local(activity.end_at)
+    return {"kind": activity.kind, "date": start.date().isoformat(),
+            "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M"),
+            "place": activity.place, "topic": activity.topic, "summary": activity.summary}
+
+
+@branches_bp.route("/branch/activities/new", methods=["GET", "POST"])
+@branches_bp.route("/branch/activities/<int:activity_id>/edit", methods=["GET", "POST"])
+@perm.roles_required("secretary")
+def activity_form(activity_id=None):
+    """Plan an activity ahead or record one afterwards: type, time, place, topic, photos."""
+    branch = _my_branch()
+    activity = _activity(activity_id) if activity_id else None
+    if activity is not None and activity.status == "cancelled":
+        raise DomainError(_("This activity was cancelled and cannot be changed."))
+    today = local_today()
+    data = _activity_data(activity, branch, today)
+    error = field = None
+    status = 200
+    photos = list(activity.photos) if activity else []
+    if request.method == "POST":
+        data = {k: request.form.get(k, "") for k in data}
+        try:
+            clean = services.clean_activity(request.form, today)
+            uploads = services.read_photos(request.files.getlist("photos"), len(photos))
+            saved = services.save_activity(g.actor.user, branch, clean, uploads, activity,
+                                           client_address())
+        except DomainError as exc:
+            error, field, status = exc.message, exc.field, exc.status
+        else:
+            if activity is None and saved.status == "held":
+                flash(_("The activity is saved. Now mark who came."), "success")
+                return redirect_after_post(url_for("branches.attendance", activity_id=saved.id))
+            flash(_("The activity is saved."), "success")
+            return redirect_after_post(url_for("branches.activity", activity_id=saved.id))
+    return render("branches/activity_form.html", branch=branch, activity=activity, data=data,
+                  error=error, field=field, photos=photos, max_photos=services.MAX_PHOTOS,
+                  kinds=services.ACTIVITY_LABELS, today=today,
+                  earliest=services.earliest_day(today), status=status)
+
+
+@branches_bp.route("/branch/activities/<int:activity_id>")
+@perm.roles_required("secretary", "county_admin")
+def activity(activity_id):
+    """One activity: facts, expected and actual attendance, photos, and what to do next."""
+    item = _activity(activity_id)
+    roster = services.roster(item)
+    return render("branches/activity.html", activity=item, roster=roster,
+                  counts=services.counts_from(item, roster), photos=list(item.photos),
+                  hours=services.duration_hours(item),
+                  can_manage=g.actor.role == "secretary",
+                  checkin_open=_checkin_open(item))
+
+
+def _checkin_open(item):
+    opens, closes = checkin.window(item)
+    return item.status != "cancelled" and opens <= utcnow() <= closes
+
+
+@branches_bp.route("/branch/activities/<int:activity_id>/cancel", methods=["POST"])
+@perm.roles_required("secretary")
+def activity_cancel(activity_id):
+    """Cancel an activity (its ledger entries are withdrawn)."""
+    item = _activity(activity_id)
+    services.cancel_activity(g.actor.user, item, client_address())
+    flash(_("The activity is cancelled."), "success")
+    return redirect_after_post(url_for("branches.activity", activity_id=item.id))
+
+
+def _photo(photo_id):
+    query = (ActivityPhoto.select(ActivityPhoto, BranchActivity).join(BranchActivity)
+             .where(BranchActivity.branch.in_(perm.branches(g.actor).select(Branch.id))))
+    return perm.get_or_404(query, ActivityPhoto, photo_id)
+
+
+@branches_bp.route("/branch/photos/<int:photo_id>")
+@perm.roles_required("secretary", "county_admin")
+def photo(photo_id):
+    """Send an activity photo (or its thumbnail) to the secretary or the county."""
+    item = _photo(photo_id)
+    thumb = request.args.get("size") == "thumb"
+    try:
+        response = send_file(services.photo_path(item.stored_name, thumb=thumb),
+                             mimetype="image/jpeg", as_attachment=False, conditional=True,
+                             max_age=0)
+    except FileNotFoundError:
+        abort(404)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@branches_bp.route("/branch/photos/<int:photo_id>/remove", methods=["POST"])
+@perm.roles_required("secretary")
+def photo_remove(photo_id):
+    """Remove one photo of an activity."""
+    item = _photo(photo_id)
+    activity_row = item.activity
+    if activity_row.status == "cancelled":
+        raise DomainError(_("This activity was cancelled and cannot be changed."))
+    services.remove_photo(g.actor.user, activity_row, item, client_address())
+    flash(_("The photo is removed."), "success")
+    return redirect_after_post(url_for("branches.activity_form", activity_id=activity_row.id))
+
+
+# ------------------------------------------------------------------ attendance
+
+def _attendance_context(item, error=None, error_user=None, form=None):
+    roster = services.roster(item)
+    return {"activity": item, "roster": roster, "counts": services.counts_from(item, roster),
+            "error": error, "error_user": error_user, "form": form or {},
+            "whole": item.kind in services.WHOLE_BRANCH_KINDS,
+            "not_started": item.start_at - services.CHECKIN_OPENS_BEFORE > utcnow(),
+            "checkin_open": _checkin_open(item)}
+
+
+@branches_bp.route("/branch/activities/<int:activity_id>/attendance", methods=["GET", "POST"])
+@perm.roles_required("secretary")
+def attendance(activity_id):
+    """Mark each member present, excused (with a reason) or absent; counts follow."""
+    item = _activity(activity_id)
+    if request.method == "GET":
+        return render("branches/attendance.html", "branches/_attendance.html",
+                      **_attendance_context(item))
+    user_id = request.form.get("user_id", type=int)
+    try:
+        if request.form.get("action") == "rest":
+            n = services.mark_rest_present(g.actor.user, item, client_address())
+            flash(_("%(n)d more marked present.", n=n), "success")
+            return redirect_after_post(url_for("branches.attendance", activity_id=item.id))
+        services.mark(g.actor.user, item, user_id, request.form.get("status"),
+                      request.form.get("reason"), client_address())
+    except DomainError as exc:
+        context = _attendance_context(item, exc.message, user_id, request.form)
+        row = next((r for r in context["roster"] if r["user"].id == user_id), None)
+        if is_htmx() and row is not None:
+            return render("branches/_attendance_row.html", status=exc.status, r=row, oob=False,
+                          **context)
+        return render("branches/attendance.html", status=exc.status, **context)
+    if is_htmx():
+        context = _attendance_context(item)
+        row = next(r for r in context["roster"] if r["user"].id == user_id)
+        return render("branches/_attendance_row.html", r=row, oob=True, **context)
+    return redirect_after_post(url_for("branches.attendance", activity_id=item.id)
+                               + f"#m-{user_id}")
+
+
+# ------------------------------------------------------------------ QR check-in: projector
+
+@branches_bp.route("/branch/activities/<int:activity_id>/projector")
+@perm.roles_required("secretary")
+def projector(activity_id):
+    """The rotating QR for members to scan (the trainings' projector script draws it)."""
+    item = _activity(activity_id)
+    if item.status == "cancelled":
+        raise DomainError(_("This activity was cancelled."))
+    code = checkin.current_code(item)
+    return render("branches/projector.html", activity=item, window=checkin.window(item),
+                  first_url=request.url_root.rstrip("/") + checkin.path_of(code),
+                  base_url=request.url_root.rstrip("/"), counts=services.counts(item),
+                  typed=qr.typed_code(item.secret, checkin.PURPOSE,
+                                      qr.slice_of(qr.now_seconds(), qr.TYPED_SLICE_SECONDS)),
+                  server_ms=int(qr.now_seconds() * 1000))
+
+
+@branches_bp.route("/branch/activities/<int:activity_id>/live")
+@perm.roles_required("secretary")
+def live(activity_id):
+    """A tiny JSON for the projector: counts, the last few names, the server's clock."""
+    item = _activity(activity_id)
+    body = checkin.live(item)
+    body["now"] = int(qr.now_seconds() * 1000)
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# ------------------------------------------------------------------ QR check-in: members
+
+def _serializer():
+    return URLSafeTimedSerializer(current_app.secret_key, salt="activity-scan-ticket")
+
+
+def _ticket():
+    """Return (code, scanned_at) from the signed scan ticket in the session, or None."""
+    raw = session.get("activity_scan")
+    if not raw:
+        return None
+    try:
+        aid, purpose, slice_no, mac, at = _serializer().loads(raw, max_age=TICKET_MINUTES * 60)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    scanned = datetime.datetime.fromtimestamp(at, datetime.UTC).replace(tzinfo=None)
+    return qr.Code(int(aid), purpose, int(slice_no), mac), scanned
+
+
+def _show_result(outcome, status=200):
+    return render("branches/checkin_result.html", outcome=outcome,
+                  message=checkin.message(outcome), clock=to_local(utcnow()).strftime("%H:%M:%S"),
+                  status=status)
+
+
+def remember_result(outcome):
+    """Keep the outcome for the result page and go there (also used by the typed-code form)."""
+    session["activity_scan_result"] = outcome.to_dict()
+    return redirect_after_post(url_for("branches.result"))
+
+
+@branches_bp.route("/c/a/<int:activity_id>/<purpose>/<int:activity_slice>/<activity_mac>")
+def scanned(activity_id, purpose, activity_slice, activity_mac):
+    """A scanned activity code: keep the scan time in a signed ticket, then ask to confirm."""
+    code = checkin.parse(f"/c/a/{activity_id}/{purpose}/{activity_slice}/{activity_mac}")
+    item = BranchActivity.get_or_none(BranchActivity.id == activity_id) if code else None
+    if item is None or not qr.authentic(item.secret, code):
+        return _show_result(checkin.Outcome(checkin.INVALID), 400)
+    state = qr.check(item, code)
+    if state == qr.EXPIRED:
+        return _show_result(checkin.Outcome(checkin.EXPIRED, item), 410)
+    if state not in (qr.FRESH, qr.STALE):
+        return _show_result(checkin.Outcome(checkin.INVALID, item), 400)
+    session["activity_scan"] = _serializer().dumps(
+        [item.id, code.purpose, code.slice_no, code.mac, qr.now_seconds()])
+    return redirect(url_for("branches.confirm"), code=303)
+
+
+@branches_bp.route("/party/checkin", methods=["GET"])
+def confirm():
+    """The confirm page: the activity, one button, and the sign-in form when needed."""
+    ticket = _ticket()
+    if ticket is None:
+        flash(_("Your scan has expired. Scan the code on the screen again."), "error")
+        return redirect(url_for("trainings.scanner"))
+    code, scanned_at = ticket
+    item = BranchActivity.get_or_none(BranchActivity.id == code.training_id)
+    if item is None:
+        return _show_result(checkin.Outcome(checkin.INVALID), 400)
+    left = TICKET_MINUTES - int((utcnow() - scanned_at).total_seconds() // 60)
+    return render("branches/checkin_confirm.html", activity=item, scanned_at=scanned_at,
+                  minutes_left=max(left, 1), next_url=url_for("branches.confirm"),
+                  login_value="")
+
+
+@branches_bp.route("/party/checkin", methods=["POST"])
+@perm.login_required
+def confirm_post():
+    """Confirm the kept scan: check in at the time of the scan."""
+    ticket = _ticket()
+    session.pop("activity_scan", None)
+    if ticket is None:
+        return remember_result(checkin.Outcome(checkin.EXPIRED))
+    code, scanned_at = ticket
+    return remember_result(checkin.scan(g.user, code, scanned_at))
+
+
+@branches_bp.route("/party/checkin/result")
+@perm.login_required
+def result():
+    """The outcome of the last activity scan, with a live clock."""
+    data = session.get("activity_scan_result")
+    if not data:
+        return redirect(url_for("trainings.scanner"))
+    return _show_result(checkin.Outcome.from_dict(data))
+
+
+def sync_json(user, code, scanned_at):
+    """Answer an offline activity scan sent by the Scan tab (as trainings.sync does)."""
+    outcome = checkin.sync_offline(user, code, scanned_at)
+    body = outcome.to_dict()
+    body["message"] = checkin.message(outcome)
+    body["title"] = outcome.activity.topic if outcome.activity else ""
+    return jsonify(body), 200 if outcome.ok else 422
+
+
+# ------------------------------------------------------------------ member: my party record
+
+@branches_bp.route("/party/record")
+@perm.login_required
+def mine():
+    """My party activities this year: attended, excused, missed, and what is planned."""
+    today = local_today()
+    year = _year()
+    record = services.party_record(g.user, year, today)
+    return render("branches/mine.html", today=today, **record)
