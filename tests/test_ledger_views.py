@@ -423,11 +423,15 @@ def test_my_year_filters_are_a_fragment_for_htmx(as_p, people, today):
     Entry.update(status="withdrawn").where(Entry.id == Entry.select(Entry.id).limit(1)).execute()
     _training_credit(people["p"], today)
     fragment = as_p.htmx_get("/ledger/year?kind=public_service&status=withdrawn")
+    assert fragment.status_code == 200
     page = soup(fragment)
     assert page.select_one("html") is None
     assert len(page.select(".entry-row")) == 1
-    counted = soup(as_p.get("/ledger/year?status=counted")).select("#year-list .entry-row")
+    response = as_p.get("/ledger/year?status=counted")
+    assert response.status_code == 200
+    counted = soup(response).select("#year-list .entry-row")
     assert len(counted) == 1
+    assert soup(response).select_one("#f-status option[selected]")["value"] == "counted"
     nothing = soup(as_p.get("/ledger/year?kind=legal_aid"))
     assert text_of(nothing.select_one("#year-list .empty"))
 

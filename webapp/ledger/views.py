@@ -427,7 +427,7 @@ def my_year():
     progress = targets.progress_for([user], year, as_of).get(user.id, [])
     rows, more = year_service.page_of(g.actor, user, year, kind, status, page)
     return render("ledger/year.html", "ledger/_year_list.html", year=year, years=years,
-                  progress=progress, rows=rows, more=more, page_no=page, kind=kind, status=status,
+                  progress=progress, rows=rows, more=more, page_no=page, kind=kind, status_filter=status,
                   counts=year_service.counts(user, year), as_of=as_of, today=today,
                   sources=year_service.source_labels(rows, user.id),
                   metric_kind=services.METRIC_KIND, **year_service.label_context())
