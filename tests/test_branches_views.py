@@ -318,6 +318,9 @@ def test_attendance_fragment_and_oob_counts(client, party):
     oob = part.select_one("#att-counts")
     assert oob["hx-swap-oob"] == "true"
     assert counts_of(oob) == {"expected": "4", "present": "0", "excused": "1", "absent": "3"}
+    rest = part.select_one("#att-rest")
+    assert rest["hx-swap-oob"] == "true"
+    assert text_of(rest.find("button")) == "Mark the 3 members not yet marked as present"
 
 
 def test_excused_without_reason_is_refused_in_the_row(client, party):
