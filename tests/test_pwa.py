@@ -124,17 +124,33 @@ def test_nothing_personal_is_precached(service_worker):
         assert path.startswith("/static/") or path in ("/offline", "/manifest.webmanifest"), url
 
 
-def test_static_version_follows_the_static_files(app):
+def test_static_version_follows_the_static_files(tmp_path):
     from webapp import _set_static_version
 
-    class Fake:
-        config = {}
-        static_folder = app.static_folder
-        template_folder = app.template_folder
+    (tmp_path / "static" / "css").mkdir(parents=True)
+    (tmp_path / "templates" / "pwa").mkdir(parents=True)
+    (tmp_path / "static" / "css" / "app.css").write_text("body{}")
+    (tmp_path / "templates" / "pwa" / "offline.html").write_text("<p>offline</p>")
 
-    fake = Fake()
-    _set_static_version(fake)
-    assert fake.config["STATIC_VERSION"] == app.config["STATIC_VERSION"]
+    class Fake:
+        static_folder = str(tmp_path / "static")
+        template_folder = str(tmp_path / "templates")
+
+        def __init__(self):
+            self.config = {}
+
+    def version():
+        fake = Fake()
+        _set_static_version(fake)
+        return fake.config["STATIC_VERSION"]
+
+    first = version()
+    assert version() == first
+    (tmp_path / "static" / "css" / "app.css").write_text("body{color:red}")
+    second = version()
+    assert second != first
+    (tmp_path / "templates" / "pwa" / "offline.html").write_text("<p>no network</p>")
+    assert version() not in (first, second)
 
 
 def test_offline_page_has_no_personal_data_when_signed_in(client, make_user, fast_passwords):
