@@ -20,7 +20,8 @@ def party(world, make_user):
     secretary = make_user("secretary", name="书记")
     members = [make_user(name=name, party_member=True) for name in ("党员甲", "党员乙", "党员丙")]
     for member in members:
-        BranchMember.create(branch=world["branch"], user=member, joined_on=datetime.date(2020, 1, 1))
+        BranchMember.create(branch=world["branch"], user=member,
+                            joined_on=datetime.date(2020, 1, 1))
     branch_b = Branch.create(name="乙县支部", county=world["b"])
     BranchFirm.create(branch=branch_b, firm=world["firm_b"])
     member_b = make_user(county=world["b"], name="乙县党员", party_member=True)

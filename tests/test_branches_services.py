@@ -13,7 +13,7 @@ from tests.branches_helpers import hours, make_activity, party  # noqa: F401
 from webapp.accounts.models import AuditEvent, RoleGrant, User
 from webapp.branches import checkin, services
 from webapp.branches.models import (ActivityAttendance, ActivityPhoto, Branch, BranchActivity,
-                                    BranchFirm, BranchMember)
+                                    BranchMember)
 from webapp.db import utcnow
 from webapp.errors import Conflict, DomainError
 from webapp.i18n import local_today, to_local, to_utc
@@ -94,7 +94,8 @@ def test_save_branch_audits_and_refuses_a_taken_firm_or_name(party):
     with pytest.raises(Conflict):
         services.save_branch(admin, party["a"].id, both, branch)
     renamed = services.clean_branch(form(name="河口联合党支部", kind="joint",
-                                         firm_ids=[party["firm_a2"].id], justice_office="on"), firms)
+                                         firm_ids=[party["firm_a2"].id], justice_office="on"),
+                                    firms)
     services.save_branch(admin, party["a"].id, renamed, branch)
     (event,) = audits("branch.update")
     assert event["before"]["name"] == "河口所党支部" and event["after"]["justice_office"] is True
@@ -153,7 +154,8 @@ def test_set_secretary_moves_the_role(party):
     holders = [gr.user_id for gr in RoleGrant.select().where(RoleGrant.role == "secretary")]
     assert holders == [new.id]
     assert Branch.get_by_id(branch.id).secretary_id == new.id
-    assert RoleGrant.select().where(RoleGrant.user == old, RoleGrant.role == "practitioner").exists()
+    assert RoleGrant.select().where(RoleGrant.user == old,
+                                    RoleGrant.role == "practitioner").exists()
     assert audits("branch.secretary") == [{"before": old.id, "after": new.id, "name": new.name}]
     # naming the same person again changes nothing
     services.set_secretary(admin, Branch.get_by_id(branch.id), new.id)
@@ -164,7 +166,8 @@ def test_set_secretary_moves_the_role(party):
     for user_id in (party["members"][2].id, party["outsider"].id, "nobody"):
         with pytest.raises(DomainError):
             services.set_secretary(admin, Branch.get_by_id(branch.id), user_id)
-    assert [gr.user_id for gr in RoleGrant.select().where(RoleGrant.role == "secretary")] == [new.id]
+    holders = RoleGrant.select().where(RoleGrant.role == "secretary")
+    assert [gr.user_id for gr in holders] == [new.id]
     # the secretary cannot be made probationary
     secretary_row = BranchMember.get(BranchMember.user == new)
     with pytest.raises(DomainError):
@@ -370,7 +373,8 @@ def test_qr_window_and_cancelled(party):
     member = party["members"][0]
     early = make_activity(party["branch"], start=utcnow() + hours(2), status="planned")
     outcome = checkin.scan(member, checkin.current_code(early), utcnow())
-    assert outcome.code == checkin.NOT_OPEN and outcome.at == early.start_at - services.CHECKIN_OPENS_BEFORE
+    assert outcome.code == checkin.NOT_OPEN
+    assert outcome.at == early.start_at - services.CHECKIN_OPENS_BEFORE
     over = make_activity(party["branch"], start=utcnow() - hours(5))
     assert checkin.scan(member, checkin.current_code(over), utcnow()).code == checkin.CLOSED
     gone = make_activity(party["branch"], start=utcnow() - hours(1), status="cancelled")

@@ -367,7 +367,8 @@ def test_secretary_manages_only_their_branch(client, party, make_user):
     client.login(party["secretary"])
     assert client.get(f"/branch/activities/{mine.id}").status_code == 200
     for url in (f"/branch/activities/{theirs.id}", f"/branch/activities/{theirs.id}/attendance",
-                f"/branch/activities/{theirs.id}/edit", f"/branch/activities/{theirs.id}/projector"):
+                f"/branch/activities/{theirs.id}/edit",
+                f"/branch/activities/{theirs.id}/projector"):
         assert client.get(url).status_code == 404, url
     response = client.post(f"/branch/activities/{theirs.id}/attendance",
                            {"user_id": other_secretary.id, "status": "present"})
@@ -513,3 +514,20 @@ def test_non_member_has_no_link_and_an_empty_record(client, party):
     assert soup(client.get("/me")).find("a", href="/party/record") is None
     page = soup(client.get("/party/record"))
     assert "You are not in a party branch." in text_of(page.select_one(".empty"))
+
+
+def test_a_planned_activity_whose_time_has_come_offers_attendance(client, party):
+    past = make_activity(party["branch"], start=utcnow() - hours(30), status="planned")
+    soon = make_activity(party["branch"], start=utcnow() + hours(30), status="planned")
+    client.login(party["secretary"])
+    home = soup(client.get("/home/branch"))
+    assert [a["href"] for a in home.select("#unrecorded a")] == [
+        f"/branch/activities/{past.id}/attendance"]
+    assert [a["href"] for a in home.select("#upcoming a")] == [f"/branch/activities/{soon.id}"]
+    page = soup(client.get(f"/branch/activities/{past.id}"))
+    assert page.select_one(f"a[href='/branch/activities/{past.id}/attendance']") is not None
+    page = soup(client.get(f"/branch/activities/{soon.id}"))
+    assert page.select_one(f"a[href='/branch/activities/{soon.id}/attendance']") is None
+    client.post(f"/branch/activities/{past.id}/attendance",
+                {"user_id": party["members"][0].id, "status": "present"})
+    assert BranchActivity.get_by_id(past.id).status == "held"

@@ -170,7 +170,7 @@ def scan(user, code, scanned_at, method="qr"):
 
 
 def scan_typed(user, typed, at):
-    """Check in with a typed 6-digit code; None when it is no current code of the person's branches."""
+    """Check in with a typed 6-digit code; None when no activity of the person's branches has it."""
     mine = (BranchMember.select(BranchMember.branch)
             .where(BranchMember.user == user.id, BranchMember.left_on.is_null()))
     horizon = datetime.timedelta(hours=2)

@@ -101,7 +101,8 @@ def clean_branch(data, firms):
 def _firm_taken(firms, branch):
     """Return (firm, other branch) when a firm already belongs to another active branch."""
     row = (BranchFirm.select(BranchFirm, Branch).join(Branch)
-           .where(BranchFirm.firm.in_([f.id for f in firms] or [0]), Branch.active == True,  # noqa: E712
+           .where(BranchFirm.firm.in_([f.id for f in firms] or [0]),
+                  Branch.active == True,  # noqa: E712
                   Branch.id != (branch.id if branch else 0))
            .first())
     if row is None:
@@ -302,7 +303,8 @@ def set_secretary(actor, branch, user_id, address=""):
 def member_counts(branch_ids):
     """Return {branch_id: {"full": n, "probationary": m}} for current members."""
     counts = {bid: {"full": 0, "probationary": 0} for bid in branch_ids}
-    rows = (BranchMember.select(BranchMember.branch, BranchMember.standing, fn.COUNT(BranchMember.id))
+    rows = (BranchMember.select(BranchMember.branch, BranchMember.standing,
+                                fn.COUNT(BranchMember.id))
             .where(BranchMember.branch.in_(list(branch_ids) or [0]), BranchMember.left_on.is_null())
             .group_by(BranchMember.branch, BranchMember.standing).tuples())
     for branch_id, standing, n in rows:
@@ -660,13 +662,21 @@ def mark(actor, activity, user_id, status, reason="", address="", now=None):
     with write_transaction():
         row = ActivityAttendance.get_or_none(ActivityAttendance.activity == activity.id,
                                              ActivityAttendance.user == user_id)
-        before = (row.status, row.reason) if row else None
+        created = False
+        if row is None:
+            try:
+                with db.atomic():
+                    row = ActivityAttendance.create(activity=activity, user=user_id,
+                                                    status=status, reason=reason, updated_at=now)
+                created = True
+            except IntegrityError:
+                # A scan got there first (PostgreSQL does not queue writers): correct that row.
+                row = ActivityAttendance.get(ActivityAttendance.activity == activity.id,
+                                             ActivityAttendance.user == user_id)
+        before = None if created else (row.status, row.reason)
         if before == (status, reason):
             return row
-        if row is None:
-            row = ActivityAttendance.create(activity=activity, user=user_id, status=status,
-                                            reason=reason, updated_at=now)
-        else:
+        if not created:
             row.status, row.reason, row.updated_at = status, reason, now
             if status != "present":
                 row.checked_in_at = None
@@ -865,7 +875,8 @@ def county_overview(branches, year, today):
             by_month[to_local(activity.start_at).month - 1] += 1
         this_month = (year == today.year and by_month[today.month - 1] == 0)
         rows.append({
-            "branch": branch, "counts": counts_by[branch.id], "too_few": too_few(counts_by[branch.id]),
+            "branch": branch, "counts": counts_by[branch.id],
+            "too_few": too_few(counts_by[branch.id]),
             "strip": strip, "by_month": by_month, "activities": len(mine),
             "theme_days": theme_days, "target": target, "expected_now": expected_now,
             "behind": theme_days < int(expected_now),

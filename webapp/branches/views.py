@@ -353,6 +353,7 @@ def activity(activity_id):
                   counts=services.counts_from(item, roster), photos=list(item.photos),
                   hours=services.duration_hours(item),
                   can_manage=g.actor.role == "secretary",
+                  markable=item.start_at - services.CHECKIN_OPENS_BEFORE <= utcnow(),
                   checkin_open=_checkin_open(item))
 
 
