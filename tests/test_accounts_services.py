@@ -389,7 +389,7 @@ def test_save_firm_creates_updates_and_refuses_a_duplicate_name(make_user, world
         "firm.create", "firm.update", "firm.create", "firm.deactivate"]
 
 
-def test_create_admin_by_phone_or_username(world):
+def test_create_admin_by_phone_or_username(world, fast_passwords):
     by_phone = services.create_admin("管理员", "13700000000", "pw-123456", "county_admin",
                                      world["a"])
     assert (by_phone.phone, by_phone.username, by_phone.county_id) == (

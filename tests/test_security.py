@@ -252,7 +252,7 @@ def test_login_next_keeps_a_local_path(client, make_user, fast_passwords):
 
 # ------------------------------------------------------------------ crawl the demo as each role
 
-CRAWL_LIMIT = 40
+CRAWL_LIMIT = 30
 SKIP_SUFFIXES = (".xlsx", ".ics", ".png", ".jpg", ".pdf", ".css", ".js", ".webmanifest")
 
 
@@ -316,8 +316,8 @@ def demo(fast_passwords):  # noqa: F811
     return load_demo()
 
 
-@pytest.mark.parametrize("index,language", [(i, "en") for i in range(8)] + [(5, "zh-CN"),
-                                                                            (1, "zh-CN")])
+@pytest.mark.parametrize("index,language", [(i, "en") for i in range(8)] + [(1, "zh-CN"),
+                                                                            (4, "zh-CN")])
 def test_crawl_the_demo_as_each_person(demo, make_client, index, language):
     _role, phone, password = demo[index]
     client = make_client(language)
