@@ -192,11 +192,13 @@ def test_sign_out_forms_are_marked_for_the_client_side_cleanup(client, make_user
     assert form is not None and form.has_attr("data-logout")
 
 
-def test_service_worker_source_never_caches_pages():
+def test_service_worker_source_keeps_no_page_but_the_scan_tab():
     source = (ROOT / "static" / "js" / "sw.js").read_text(encoding="utf-8")
-    navigate = source[source.index('request.mode === "navigate"'):]
+    navigate = source[source.index('if (request.mode === "navigate") {'):]
     navigate = navigate[:navigate.index("return;")]
-    assert "cache.put" not in navigate and ".put(" not in navigate
+    # The one page kept is the Scan tab, under its one URL (tests/test_scan_offline.py).
+    assert re.findall(r"\.put\(([^,)]*)", navigate) == ["SCAN_URL"]
+    assert source.count(".put(") == 1
 
 
 def test_healthz(client):

@@ -5,11 +5,17 @@ from flask import Blueprint, current_app, make_response, render_template, send_f
 
 pwa_bp = Blueprint("pwa", __name__)
 
-# Files the service worker keeps for offline use; pages with people's data are never cached.
+# Files the service worker keeps for offline use; pages with people's data are never precached.
+# The Scan tab's files are here so the tab works without network (sw.js keeps the page itself
+# on visit, per person, and drops it on every sign-in and sign-out).
 SHELL = [
     "css/app.css",
     "js/app.js",
+    "js/ledger.js",
     "vendor/htmx/htmx.min.js",
+    "css/trainings.css",
+    "js/scanner.js",
+    "vendor/jsqr/jsQR.js",
     "icons/icon-192.png",
     "icons/favicon-32.png",
     "manifest.webmanifest",
@@ -26,7 +32,9 @@ def service_worker():
         body = fh.read()
     body = body.replace("__VERSION__", version).replace(
         "__PRECACHE__", json.dumps(precache)).replace(
-        "__OFFLINE__", json.dumps(url_for("pwa.offline", v=version)))
+        "__OFFLINE__", json.dumps(url_for("pwa.offline", v=version))).replace(
+        "__SCAN__", json.dumps(url_for("trainings.scanner"))).replace(
+        "__SIGN__", json.dumps([url_for("auth.login"), url_for("auth.logout")]))
     response = make_response(body)
     response.mimetype = "text/javascript"
     response.headers["Cache-Control"] = "no-cache"

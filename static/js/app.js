@@ -34,10 +34,21 @@
   window.addEventListener("offline", showOnline);
   document.addEventListener("DOMContentLoaded", showOnline);
 
-  // Signing out clears what the service worker and this page kept for this person.
+  // Signing out clears what the service worker and this page kept for this person. The server's
+  // Clear-Site-Data also deletes scans kept offline and not yet sent (scanner.js), so ask first.
+  function keptScans() {
+    try { return JSON.parse(localStorage.getItem("gl-scan-queue") || "[]").length; } catch (e) { return 0; }
+  }
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.hasAttribute || !form.hasAttribute("data-logout")) { return; }
+    var kept = keptScans();
+    var warning = form.getAttribute("data-scan-warning");
+    if (kept && warning && !window.confirm(warning.replace("{n}", String(kept)))) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      return;
+    }
     try {
       if (navigator.serviceWorker && navigator.serviceWorker.controller) {
         navigator.serviceWorker.controller.postMessage({ type: "clear-user-data" });

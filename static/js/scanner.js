@@ -1,6 +1,9 @@
 /* The in-app scanner: camera via BarcodeDetector where the browser has it, else the vendored jsQR.
-   Without network a scan is kept on the phone (code, scan time, idempotency key) and sent once
-   when the network returns; the server accepts it only if the code fits the scan time. */
+   Without network a scan is kept on the phone (code, scan time, idempotency key, who scanned)
+   and sent once when the network returns; the server accepts it only if the code fits the scan
+   time. A kept scan is sent only from a page of the same person (never as someone else), and
+   signing out warns before it deletes kept scans (app.js). The page itself is kept by the
+   service worker, so this tab opens without network too. */
 (function () {
   "use strict";
   var root = document.getElementById("scanner");
@@ -13,6 +16,8 @@
   var statusEl = document.getElementById("scan-status");
   var help = document.getElementById("scan-help");
   var expected = root.getAttribute("data-expected");
+  var user = root.getAttribute("data-user") || "";
+  var PROBE_MS = 8000;  // a connection that claims to be online but answers nothing
   var stream = null, detector = null, canvas = null, busy = false, done = false;
 
   function say(text) { statusEl.textContent = text; statusEl.hidden = !text; }
@@ -21,12 +26,13 @@
   function readQueue() {
     try { return JSON.parse(localStorage.getItem(QUEUE_KEY) || "[]"); } catch (e) { return []; }
   }
+  function mine(items) { return items.filter(function (q) { return q.user === user; }); }
   function writeQueue(items) {
     try { localStorage.setItem(QUEUE_KEY, JSON.stringify(items)); } catch (e) { /* full or blocked */ }
     showQueue();
   }
   function showQueue() {
-    var items = readQueue();
+    var items = mine(readQueue());
     var box = document.getElementById("outbox");
     document.getElementById("outbox-count").textContent = items.length;
     if (items.length) { box.hidden = false; }
@@ -55,7 +61,7 @@
   var flushing = false;
   function flush() {
     if (flushing || !navigator.onLine) { return; }
-    var items = readQueue();
+    var items = mine(readQueue());
     if (!items.length) { return; }
     flushing = true;
     var item = items[0];
@@ -71,9 +77,29 @@
         // Answered (accepted or refused with a reason): drop it; the key makes a resend harmless.
         writeQueue(readQueue().filter(function (q) { return q.key !== item.key; }));
         addResult((data.title ? data.title + " — " : "") + data.message, data.ok);
+        if (!mine(readQueue()).length) { say(msg("sent")); }  // no stale "No network" line
       });
     }).then(function () { flushing = false; flush(); })
       .catch(function () { flushing = false; });
+  }
+
+  // The code's training and purpose, without its time slice: one kept scan each is enough
+  // (the first scan time is the one that counts).
+  function kind(path) { return path.replace(/\/\d{1,12}\/[0-9a-f]{16}\/?$/, ""); }
+
+  function keep(path, at) {
+    var items = readQueue();
+    var already = mine(items).some(function (q) { return kind(q.url) === kind(path); });
+    if (!already) {
+      items.push({ url: path, scanned_at: at, key: newKey(), user: user });
+      writeQueue(items);
+    }
+    // This scan is done: the camera stops until the person starts it for another code.
+    stop();
+    camera.hidden = true;
+    startBtn.hidden = false;
+    say(msg("kept"));
+    done = false;
   }
 
   function handle(text) {
@@ -82,20 +108,35 @@
     try { path = new URL(text, window.location.href).pathname; } catch (e) { path = ""; }
     if (!CODE_RE.test(path)) { say(msg("other")); return; }
     done = true;
-    if (navigator.onLine) {
-      stop();
-      window.location.href = path + (expected ? "?for=" + encodeURIComponent(expected) : "");
-      return;
-    }
-    var items = readQueue();
-    items.push({ url: path, scanned_at: Date.now(), key: newKey() });
-    writeQueue(items);
-    say(msg("kept"));
-    setTimeout(function () { done = false; }, 3000);
+    var at = Date.now();
+    if (!navigator.onLine) { keep(path, at); return; }
+    // Online by the phone's word: check the server answers before leaving this page, so a
+    // dead connection keeps the scan instead of losing it on an error page.
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, PROBE_MS) : null;
+    fetch(path, { method: "HEAD", credentials: "same-origin", redirect: "manual", cache: "no-store",
+                  signal: controller ? controller.signal : undefined })
+      .then(function () {
+        clearTimeout(timer);
+        stop();
+        window.location.href = path + (expected ? "?for=" + encodeURIComponent(expected) : "");
+      }, function () { clearTimeout(timer); keep(path, at); });
+  }
+
+  // Without network a typed code cannot be kept (it is checked against the time it is sent),
+  // so say so instead of letting the browser show its error page.
+  var typedForm = document.querySelector("#typed form");
+  if (typedForm) {
+    typedForm.addEventListener("submit", function (event) {
+      if (navigator.onLine) { return; }
+      event.preventDefault();
+      say(msg("typed-offline"));
+    });
   }
 
   function stop() {
     if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
+    video.srcObject = null;
   }
 
   function loop() {

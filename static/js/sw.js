@@ -1,11 +1,24 @@
 /* Grassroots Ledger service worker. Served from /sw.js by the app, which fills in the
-   version and the list of files to precache. Pages with people's data are never cached,
-   so one person's pages can never be shown to another; only the app shell is kept. */
+   version, the list of files to precache and a few URLs. Pages with people's data are not
+   cached, with one exception: the Scan tab, so a scan can be made and kept without network.
+   That page is kept only when the server marks it as safe to keep (no one-off message), under
+   its one URL, and it is dropped on every sign-in and sign-out, so one person's copy can never
+   be shown to another. */
 "use strict";
 var VERSION = "__VERSION__";
 var SHELL_CACHE = "gl-shell-" + VERSION;
+var PAGES_CACHE = "gl-pages-" + VERSION;  // app.js also drops "gl-pages*" on sign-out
 var PRECACHE = __PRECACHE__;
 var OFFLINE_URL = __OFFLINE__;
+var SCAN_URL = __SCAN__;
+var SIGN_URLS = __SIGN__;  // sign-in and sign-out: the person on this browser may change
+
+function dropPages() {
+  return caches.keys().then(function (keys) {
+    return Promise.all(keys.filter(function (key) { return key.indexOf("gl-pages") === 0; })
+      .map(function (key) { return caches.delete(key); }));
+  });
+}
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
@@ -15,6 +28,7 @@ self.addEventListener("install", function (event) {
 });
 
 self.addEventListener("activate", function (event) {
+  // Everything of older versions goes, the kept Scan page too (it names the old files).
   event.waitUntil(
     caches.keys().then(function (keys) {
       return Promise.all(keys.filter(function (key) { return key !== SHELL_CACHE; })
@@ -25,7 +39,6 @@ self.addEventListener("activate", function (event) {
 
 self.addEventListener("message", function (event) {
   if (event.data && event.data.type === "clear-user-data") {
-    // Only the shell is cached; drop any other cache a later version may have made.
     event.waitUntil(caches.keys().then(function (keys) {
       return Promise.all(keys.filter(function (key) { return key !== SHELL_CACHE; })
         .map(function (key) { return caches.delete(key); }));
@@ -35,15 +48,36 @@ self.addEventListener("message", function (event) {
 
 self.addEventListener("fetch", function (event) {
   var request = event.request;
-  if (request.method !== "GET") { return; }
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) { return; }
+  if (request.method !== "GET") {
+    if (request.mode === "navigate" && SIGN_URLS.indexOf(url.pathname) >= 0) {
+      event.waitUntil(dropPages());  // the request itself goes to the network untouched
+    }
+    return;
+  }
 
   if (request.mode === "navigate") {
-    // Network first, never stored; the offline page when the network fails.
+    // Network first. Only the Scan tab is kept (see above); any other page, or the Scan tab
+    // never visited on this browser, falls back to the offline page.
+    var scanTab = url.pathname === SCAN_URL;
     event.respondWith(
-      fetch(request).catch(function () {
-        return caches.open(SHELL_CACHE).then(function (cache) { return cache.match(OFFLINE_URL); });
+      fetch(request).then(function (response) {
+        if (scanTab && response.status === 200 && response.type === "basic" &&
+            !response.redirected && response.headers.get("X-Keep-Offline") === "1") {
+          var copy = response.clone();
+          event.waitUntil(caches.open(PAGES_CACHE).then(function (cache) {
+            return cache.put(SCAN_URL, copy);
+          }));
+        }
+        return response;
+      }).catch(function () {
+        var kept = scanTab ? caches.open(PAGES_CACHE).then(function (cache) {
+          return cache.match(SCAN_URL, { ignoreVary: true });
+        }) : Promise.resolve(undefined);
+        return kept.then(function (hit) {
+          return hit || caches.open(SHELL_CACHE).then(function (cache) { return cache.match(OFFLINE_URL); });
+        });
       })
     );
     return;

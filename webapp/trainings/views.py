@@ -326,8 +326,14 @@ def typed():
 def scanner():
     """The Scan tab: the camera, the typed-code form, and scans waiting to be sent."""
     expected = request.args.get("for", "")
-    return render("trainings/scanner.html", expected=expected if expected.isdigit() else "",
-                  error=None)
+    one_off = bool(session.get("_flashes")) or bool(expected)
+    response = render("trainings/scanner.html", expected=expected if expected.isdigit() else "",
+                      error=None)
+    if not one_off:
+        # The service worker may keep this copy for offline scanning (see static/js/sw.js):
+        # it holds no one-off message, and it is dropped at every sign-in and sign-out.
+        response.headers["X-Keep-Offline"] = "1"
+    return response
 
 
 @trainings_bp.route("/checkin/sync", methods=["POST"])
