@@ -430,6 +430,8 @@
     });
     root.querySelectorAll(".tick-all").forEach(function (label) { label.hidden = false; });
     root.querySelectorAll("[data-print]").forEach(function (b) { b.hidden = false; });
+    // Filters apply as soon as they change; their "Show" button is for pages without JS.
+    root.querySelectorAll("[data-js-hide]").forEach(function (el) { el.hidden = true; });
   }
 
   function showOfflineHints() {
@@ -452,6 +454,11 @@
     var button = event.target.closest && event.target.closest("[data-print]");
     if (button) { window.print(); }
   });
+
+  // The CSP forbids style attributes, so htmx must not carry them over when it settles.
+  if (window.htmx) {
+    window.htmx.config.attributesToSettle = ["class", "width", "height"];
+  }
 
   // htmx: a refused decision (400/409) still replaces the row, so the reason shows.
   document.addEventListener("htmx:beforeSwap", function (event) {

@@ -1,0 +1,329 @@
+"""The ledger on a phone: the three forms, a photo made smaller before upload, an entry made
+offline and sent exactly once, My year's filters, and the review queue.
+
+Runs in Debian's chromium against the app under gunicorn (see conftest.py).
+"""
+import datetime
+import io
+import re
+import uuid
+from decimal import Decimal
+
+import pytest
+from PIL import Image
+
+from tests.browser.conftest import bound_to, screenshot, translated
+from webapp.accounts.models import Notification, User
+from webapp.ledger.models import Entry, Evidence
+
+VIEWPORT_HEIGHT = 844
+
+
+def tr(msgid):
+    return translated(msgid)[0]
+
+
+NETWORK_FAILURES = ("Failed to load resource", "net::ERR_")
+
+
+def assert_clean(context, ignore=()):
+    problems = [p for p in context.problems if not any(text in p for text in ignore)]
+    assert not problems, "\n".join(problems)
+
+
+def person(live_server, role):
+    with bound_to(live_server.database_url):
+        return User.get(User.phone == live_server.people[role]["phone"])
+
+
+def entries_where(live_server, *conditions):
+    with bound_to(live_server.database_url):
+        return list(Entry.select().where(*conditions).order_by(Entry.id))
+
+
+def fits_first_screen(page, locator):
+    """Say whether the element ends above the tab bar on the first screen (no scrolling)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    box = locator.bounding_box()
+    tabbar = page.locator(".tabbar").bounding_box()
+    return box["y"] + box["height"] <= (tabbar["y"] if tabbar else VIEWPORT_HEIGHT)
+
+
+# ---------------------------------------------------------------- the three forms
+
+def test_public_service_in_a_few_taps_then_undo(phone, live_server):
+    context = phone("practitioner")
+    page = context.new_page()
+    page.goto("/ledger/")
+    assert page.locator(".tabbar a[aria-current=page]").get_attribute("href") == "/ledger/"
+    screenshot(page, "ledger-log-tab")
+    page.locator("a.tile[href='/ledger/new/public_service']").click()
+    page.wait_for_url("**/ledger/new/public_service")
+    today = page.locator("#f-date").input_value()
+    assert today == page.locator("#f-date").get_attribute("max")
+    plus = page.locator("[data-stepper] button").last
+    minus = page.locator("[data-stepper] button").first
+    for _ in range(4):
+        plus.click()
+    minus.click()
+    assert page.locator("#f-hours").input_value() == "1.5"
+    page.locator("label.choice-tile", has_text=tr("Legal publicity")).click()
+    assert fits_first_screen(page, page.locator("form[data-ledger-form] button[type=submit]"))
+    screenshot(page, "ledger-form-public-service", full_page=False)
+    page.locator("form[data-ledger-form] button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/ledger/\?saved=\d+$"))
+    entry_id = int(page.url.rsplit("=", 1)[1])
+    card = page.locator(".saved-card")
+    assert tr("Saved — waiting for review") in card.inner_text()
+    screenshot(page, "ledger-saved")
+    [entry] = entries_where(live_server, Entry.id == entry_id)
+    assert (entry.hours, entry.category, entry.status) == (Decimal("1.5"), "publicity", "pending")
+    card.locator("button[type=submit]").click()      # undo
+    page.wait_for_url("**/ledger/")
+    assert entries_where(live_server, Entry.id == entry_id)[0].status == "withdrawn"
+    assert_clean(context)
+
+
+def test_legal_aid_refuses_an_identity_number_and_says_why(phone, live_server):
+    context = phone("practitioner")
+    page = context.new_page()
+    page.goto("/ledger/new/legal_aid")
+    closing = page.locator("[data-closed-only]")
+    assert closing.is_hidden()                       # only for closed cases
+    page.locator("#f-case_number").fill("江南法援〔2026〕88号")
+    page.locator("label.choice-tile", has_text=tr("Civil")).click()
+    page.locator("label.choice-tile", has_text=tr("Closed")).click()
+    assert closing.is_visible()
+    page.locator("#f-closed_on").fill(page.locator("#f-date").input_value())
+    page.locator("details.more summary").click()
+    page.locator("#f-description").fill("受援人身份证号 36250219800101123X，追索劳动报酬")
+    page.locator("form[data-ledger-form] button[type=submit]").click()
+    error = page.locator("#description-error")
+    error.wait_for()
+    assert "身份证" in error.inner_text()
+    assert page.locator("details.more").get_attribute("open") is not None
+    screenshot(page, "ledger-form-legal-aid-refused")
+    before = len(entries_where(live_server, Entry.case_number == "江南法援〔2026〕88号"))
+    assert before == 0
+    page.locator("#f-description").fill("追索劳动报酬纠纷，代理申请人")
+    page.locator("form[data-ledger-form] button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/ledger/\?saved=\d+$"))
+    [case] = entries_where(live_server, Entry.case_number == "江南法援〔2026〕88号")
+    assert (case.kind, case.case_status, case.count) == ("legal_aid", "closed", 1)
+    assert_clean(context, ignore=("status of 400",))   # the refusal itself
+
+
+def noisy_photo(width=3200, height=2400):
+    """A large, hard-to-compress phone photo with camera EXIF."""
+    image = Image.effect_noise((width, height), 80).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0110] = "PhoneModel 12"
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=92, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def test_outside_learning_with_a_photo_made_smaller_on_the_phone(phone, live_server):
+    context = phone("practitioner")
+    page = context.new_page()
+    page.goto("/ledger/new/education")
+    page.locator("#f-hours").fill("3")
+    page.locator("label.choice-tile").first.click()
+    page.locator("#f-provider").fill("中国法律服务网")
+    topic = f"民法典合同编解读 {uuid.uuid4().hex[:6]}"
+    page.locator("#f-topic").fill(topic)
+    page.locator("details.more summary").click()
+    photo = noisy_photo()
+    page.locator("#f-evidence").set_input_files(
+        files=[{"name": "IMG_2041.JPG", "mimeType": "image/jpeg", "buffer": photo}])
+    with page.expect_request(lambda r: r.method == "POST" and "/ledger/new/" in r.url) as sent:
+        page.locator("form[data-ledger-form] button[type=submit]").click()
+    sent_bytes = int(sent.value.all_headers()["content-length"])
+    assert sent_bytes < len(photo) / 3, (sent_bytes, len(photo))
+    page.wait_for_url(re.compile(r"/ledger/\?saved=\d+$"))
+    [entry] = entries_where(live_server, Entry.description == topic)
+    page.goto(f"/ledger/entries/{entry.id}")
+    thumb = page.locator("img.evidence-thumb")
+    thumb.wait_for()
+    assert page.evaluate("img => img.complete && img.naturalWidth > 0", thumb.element_handle())
+    with bound_to(live_server.database_url):
+        item = Evidence.get(Evidence.entry == entry.id)
+        assert item.content_type == "image/jpeg" and item.size < len(photo) / 3
+    screenshot(page, "ledger-entry-with-photo")
+    assert_clean(context)
+
+
+# ---------------------------------------------------------------- offline, sent exactly once
+
+def test_an_entry_made_offline_is_kept_and_sent_once(phone, live_server):
+    context = phone("practitioner")
+    page = context.new_page()
+    page.goto("/ledger/new/public_service")
+    key = page.locator("[name=idempotency_key]").input_value()
+    context.set_offline(True)
+    page.locator("#f-hours").fill("2.75")
+    page.locator("label.choice-tile", has_text=tr("Dispute mediation")).click()
+    page.locator("form[data-ledger-form] button[type=submit]").click()
+    kept = page.locator(".flash.js-kept")
+    kept.wait_for()
+    assert tr("Kept on this phone. It will be sent by itself when the network returns.") in \
+        kept.inner_text()
+    outbox = page.locator("[data-outbox]")
+    outbox.wait_for()
+    assert page.locator("[data-outbox-count]").inner_text() == "1"
+    assert tr("Waiting to send") in outbox.inner_text()
+    # The form is ready for the next entry, under a new key.
+    assert page.locator("[name=idempotency_key]").input_value() not in ("", key)
+    screenshot(page, "ledger-offline-kept")
+    assert entries_where(live_server, Entry.idempotency_key == key) == []
+
+    # Back online, the first send reaches the server but its answer is lost on the way.
+    calls = []
+
+    def lose_the_answer(route):
+        calls.append(route.request.url)
+        if len(calls) == 1:
+            route.fetch()          # the server saves it...
+            route.abort()          # ...and the phone never hears back
+        else:
+            route.continue_()
+
+    page.route("**/ledger/new/public_service", lose_the_answer)
+    context.set_offline(False)
+    for _ in range(100):
+        if calls:
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(500)
+    assert len(calls) == 1
+    assert page.locator("[data-outbox-count]").inner_text() == "1"  # still kept: no answer
+    assert len(entries_where(live_server, Entry.idempotency_key == key)) == 1
+
+    # The next attempt (here: the page coming back into view) sends it again, same key.
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    outbox.wait_for(state="hidden")
+    assert len(calls) == 2
+    saved = entries_where(live_server, Entry.idempotency_key == key)
+    assert len(saved) == 1 and saved[0].hours == Decimal("2.75")
+    assert_clean(context, ignore=NETWORK_FAILURES)
+
+
+def test_home_shows_what_waits_to_send(phone, live_server):
+    context = phone("practitioner")
+    page = context.new_page()
+    # The network is too weak for the form to reach the server.
+    page.route("**/ledger/new/**", lambda route: route.abort() if route.request.method == "POST"
+               else route.continue_())
+    page.goto("/ledger/new/public_service")
+    page.locator("#f-hours").fill("1")
+    page.locator("label.choice-tile", has_text=tr("Legal consultation")).click()
+    page.locator("form[data-ledger-form] button[type=submit]").click()
+    page.locator(".flash.js-kept").wait_for()
+    page.goto("/home/me")
+    card = page.locator("[data-outbox]")
+    card.wait_for()
+    assert page.locator("[data-outbox-count]").inner_text() == "1"
+    screenshot(page, "ledger-home-waiting-to-send")
+    # The network recovers: the card empties by itself.
+    page.unroute("**/ledger/new/**")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    card.wait_for(state="hidden")
+    assert_clean(context, ignore=NETWORK_FAILURES)
+
+
+# ---------------------------------------------------------------- My year
+
+def test_my_year_filters_without_reloading(phone, live_server):
+    who = person(live_server, "practitioner")
+    with bound_to(live_server.database_url):
+        Entry.create(user=who.id, kind="public_service", date=datetime.date.today(), hours=1,
+                     category="other", source="self", status="withdrawn")
+    context = phone("practitioner")
+    page = context.new_page()
+    page.goto("/home/me")
+    page.locator(".progress-row a").nth(1).click()        # public service
+    page.wait_for_url(re.compile(r"/ledger/year\?.*kind=public_service"))
+    page.evaluate("window.__samePage = true")
+    page.locator("#f-status").select_option("withdrawn")
+    page.wait_for_url(re.compile(r"status=withdrawn"))
+    assert page.evaluate("window.__samePage === true")    # htmx swapped the list only
+    rows = page.locator("#year-list .entry-row")
+    assert rows.count() >= 1
+    assert all(tr("Withdrawn") in rows.nth(i).inner_text() for i in range(rows.count()))
+    screenshot(page, "ledger-my-year")
+    page.goto(page.locator("a[href*='/summary']").first.get_attribute("href"))
+    assert page.locator(".signatures .sign-line").count() == 3
+    screenshot(page, "ledger-annual-summary")
+    assert_clean(context)
+
+
+# ---------------------------------------------------------------- the review queue
+
+@pytest.fixture
+def waiting(live_server):
+    """Three fresh pending entries of the practitioner."""
+    who = person(live_server, "practitioner")
+    today = datetime.date.today()
+    marker = uuid.uuid4().hex[:8]
+    with bound_to(live_server.database_url):
+        rows = [Entry.create(user=who.id, kind="public_service", date=today, hours=Decimal(h),
+                             category="consultation", description=f"审核测试 {marker} {h}",
+                             source="self", status="pending")
+                for h in ("0.5", "0.75", "1")]
+    return rows
+
+
+def test_review_queue_approve_decline_and_bulk(phone, live_server, waiting):
+    context = phone("county_admin")
+    page = context.new_page()
+    page.goto("/ledger/review")
+    first, second, third = (page.locator(f"#q-{e.id}") for e in waiting)
+    first.wait_for()
+    screenshot(page, "ledger-review-queue")
+    page.reload()   # the screenshot leaves style="" on inputs (hidden caret); start clean
+
+    first.locator("form[action$='/approve'] button").click()
+    page.locator(f"#q-{waiting[0].id}.decided").wait_for()
+    assert tr("Approved") in page.locator(f"#q-{waiting[0].id}").inner_text()
+
+    second.locator("details.decline summary").click()
+    second.locator("textarea[name=reason]").fill("请补充服务记录照片")
+    second.locator("form[action$='/decline'] button").click()
+    decided = page.locator(f"#q-{waiting[1].id}.decided")
+    decided.wait_for()
+    assert "请补充服务记录照片" in decided.inner_text()
+
+    third.locator("input[name=pick]").check()
+    page.locator("#bulk button[type=submit]").click()
+    page.wait_for_function(f"() => !document.querySelector('#q-{waiting[2].id}')")
+    screenshot(page, "ledger-review-after-bulk")
+
+    statuses = {e.id: e.status for e in entries_where(
+        live_server, Entry.id.in_([w.id for w in waiting]))}
+    assert statuses == {waiting[0].id: "approved", waiting[1].id: "declined",
+                        waiting[2].id: "approved"}
+    with bound_to(live_server.database_url):
+        assert Notification.select().where(
+            Notification.link == f"/ledger/entries/{waiting[1].id}").count() == 1
+    assert_clean(context)
+
+    # The practitioner sees why, on their home page, and can fix it.
+    mine = phone("practitioner").new_page()
+    mine.goto("/home/me")
+    assert "请补充服务记录照片" in mine.locator("main").inner_text()
+    mine.goto(f"/ledger/entries/{waiting[1].id}")
+    assert "请补充服务记录照片" in mine.locator(".decline-reason").inner_text()
+
+
+def test_review_filters_swap_the_list(phone, live_server, waiting):
+    context = phone("county_admin")
+    page = context.new_page()
+    page.goto("/ledger/review")
+    page.evaluate("window.__samePage = true")
+    page.locator("#f-kind").select_option("legal_aid")
+    page.wait_for_url(re.compile(r"kind=legal_aid"))
+    assert page.evaluate("window.__samePage === true")
+    assert page.locator(f"#q-{waiting[0].id}").count() == 0
+    page.locator("input[name=group][value=firm]").check()
+    page.wait_for_url(re.compile(r"group=firm"))
+    assert_clean(context)
