@@ -448,6 +448,15 @@ def test_county_overview_against_the_target(party):
     assert other["none_this_month"] and other["theme_days"] == 0
 
 
+def test_the_county_target_replaces_the_default(party):
+    from webapp.targets.models import Target
+    Target.create(year=2025, metric="theme_days", region=party["a"], value=6, source="县定")
+    (row,) = services.county_overview([party["branch"]], 2025, datetime.date(2025, 7, 15))
+    assert row["target"] == Decimal(6) and row["expected_now"] == Decimal(3)
+    (other,) = services.county_overview([party["branch_b"]], 2025, datetime.date(2025, 7, 15))
+    assert other["target"] == Decimal(12)
+
+
 def test_party_record(party):
     secretary, branch = party["secretary"], party["branch"]
     member = party["members"][0]

@@ -855,11 +855,13 @@ def county_overview(branches, year, today):
     counts_by = member_counts(ids)
     # Only whole months count: the current month is still open (it shows in none_this_month).
     months_elapsed = 12 if year < today.year else (today.month - 1 if year == today.year else 0)
-    rows = []
+    rows, targets = [], {}
     for branch in branches:
         mine = by_branch.get(branch.id, [])
         strip = month_strip(mine, year, today)
-        target = theme_day_target(branch.county_id, year)
+        if branch.county_id not in targets:
+            targets[branch.county_id] = theme_day_target(branch.county_id, year)
+        target = targets[branch.county_id]
         per_month = target / 12
         expected_now = (per_month * months_elapsed).quantize(Decimal("0.1"))
         theme_days = sum(1 for a in mine if a.kind == "theme_day")
