@@ -259,3 +259,18 @@ def test_evidence_can_be_added_and_removed_while_pending_only(app, people, as_p,
 def test_reviewers_see_thumbnails_in_the_queue(app, people, photo):
     page = soup(signed_in(app, people["admin"]).get("/ledger/review"))
     assert page.select_one(f".queue-entry img[src='/ledger/evidence/{photo.id}?size=thumb']")
+
+
+def test_the_last_required_certificate_cannot_be_removed(app, as_p, world, clean_uploads):
+    from tests.ledger_helpers import categories
+    categories()
+    ReviewRule.create(county=world["a"], year=local_today().year, education_needs_evidence=True)
+    form = {"date": local_today().isoformat(), "hours": "2", "category": "业务技能",
+            "provider": "中国法律服务网", "topic": "合同", "idempotency_key": key(),
+            "csrf_token": "test-csrf-token", "evidence": [upload(PDF, "cert.pdf", "application/pdf")]}
+    assert as_p.c.post("/ledger/new/education", data=form,
+                       content_type="multipart/form-data").status_code == 303
+    item = Evidence.get()
+    response = as_p.post(f"/ledger/evidence/{item.id}/remove")
+    assert response.status_code == 400 and "last one" in text_of(soup(response))
+    assert Evidence.select().count() == 1

@@ -492,3 +492,11 @@ def test_home_links_its_targets_to_my_year(as_p):
     me = soup(as_p.get("/me"))
     assert me.select_one("a[href='/ledger/year']") is not None
     assert me.select_one("form[data-logout]")["data-outbox-warning"]
+
+
+def test_admin_and_director_homes_lead_to_the_queue(app, people):
+    for who in ("admin", "director"):
+        home = signed_in(app, people[who]).get("/home/county" if who == "admin" else "/home/firm")
+        assert soup(home).select_one("main a[href='/ledger/review']") is not None
+        nav = soup(home).select_one(".adminnav a[href='/ledger/review']")
+        assert nav is not None

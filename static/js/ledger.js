@@ -476,4 +476,12 @@
     enhance(document);
     render().then(flush);
   });
+
+  // A page restored by the back button must not send a saved entry's key again: a new entry
+  // under an old key would be taken for a retry and quietly dropped.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    document.querySelectorAll("[data-idempotency]").forEach(function (input) { input.value = uuid(); });
+    render().then(flush);
+  });
 })();

@@ -511,13 +511,17 @@ def add_evidence(user, entry, uploads):
 
 
 def remove_evidence(user, item):
-    """Take a file off an entry that may still change."""
+    """Take a file off an entry that may still change (not the last one where it is required)."""
     entry = item.entry
     _check_author(user, entry)
     with write_atomic():
         fresh = _lock(Entry, entry.id)
         if fresh.status not in EDITABLE:
             _refuse_locked(fresh)
+        if _needs_evidence(user, fresh.kind, fresh.date) and sum(_evidence_counts(entry.id)) <= 1:
+            raise DomainError(_("Your county asks for a photo or a PDF of the certificate for "
+                                "outside learning, so the last one cannot be removed. Attach "
+                                "another first."), field="evidence")
         Evidence.delete().where(Evidence.id == item.id).execute()
         Entry.update(updated_at=utcnow()).where(Entry.id == entry.id).execute()
     files.remove_files([files.path_for(item.stored_name),
