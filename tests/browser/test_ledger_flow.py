@@ -153,6 +153,28 @@ def test_outside_learning_with_a_photo_made_smaller_on_the_phone(phone, live_ser
     assert_clean(context)
 
 
+def test_the_form_works_without_javascript_and_a_resend_saves_once(phone, live_server):
+    context = phone("practitioner", java_script_enabled=False)
+    page = context.new_page()
+    page.goto("/ledger/new/public_service")
+    assert page.locator("[data-stepper] button").count() == 0     # no stepper without JS
+    page.locator("#f-hours").fill("0.75")
+    page.locator("label.choice-tile", has_text=tr("Dispute mediation")).click()
+    fields = {name: page.locator(f"form[data-ledger-form] [name={name}]").input_value()
+              for name in ("csrf_token", "idempotency_key", "for_user", "date", "hours")}
+    assert fields["idempotency_key"]
+    page.locator("form[data-ledger-form] button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/ledger/\?saved=\d+$"))
+    assert tr("Saved — waiting for review") in page.locator(".saved-card").inner_text()
+    # The same form sent again (a double tap on a slow network, a browser resend).
+    again = context.request.post(live_server.base_url + "/ledger/new/public_service",
+                                 form=dict(fields, category="mediation"), max_redirects=0)
+    assert again.status == 303
+    assert again.headers["location"] == page.url.replace(live_server.base_url, "")
+    assert len(entries_where(live_server,
+                             Entry.idempotency_key == fields["idempotency_key"])) == 1
+
+
 # ---------------------------------------------------------------- offline, sent exactly once
 
 def test_an_entry_made_offline_is_kept_and_sent_once(phone, live_server):
