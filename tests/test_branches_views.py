@@ -53,7 +53,7 @@ def test_admin_list_shows_only_the_county_and_who_lags(client, party):
     assert not row.select(".status-at_risk")  # four full members
     assert text_of(page.select_one("#quiet .status-word")) == \
         "Every branch has held an activity this month."
-    nav = page.select_one("nav.adminnav a[aria-current=page]")
+    nav = page.select_one("nav.section-nav a[aria-current=page]")
     assert text_of(nav) == "Branches"
 
 

@@ -498,5 +498,5 @@ def test_admin_and_director_homes_lead_to_the_queue(app, people):
     for who in ("admin", "director"):
         home = signed_in(app, people[who]).get("/home/county" if who == "admin" else "/home/firm")
         assert soup(home).select_one("main a[href='/ledger/review']") is not None
-        nav = soup(home).select_one(".adminnav a[href='/ledger/review']")
+        nav = soup(home).select_one("nav.tabbar a[href='/ledger/review']")
         assert nav is not None

@@ -320,7 +320,7 @@ def test_no_console_errors_or_csp_violations(phone, live_server, role):
         visited.append(path)
         screenshot(page, f"page-{role or 'visitor'}-{path.strip('/').replace('/', '-')}")
         if role:
-            for href in page.locator(".tabbar a, .adminnav a").evaluate_all(
+            for href in page.locator(".tabbar a, .section-nav a").evaluate_all(
                     "links => links.map(a => new URL(a.href).pathname)"):
                 if href not in visited and href not in queue:
                     queue.append(href)
