@@ -64,7 +64,7 @@ def test_secretary_records_a_theme_day_and_a_member_sees_it(phone, live_server):
     assert counts.locator("dd[data-count=absent]").inner_text() == "2"
     screenshot(page, "branches-attendance")
     check_layout(page, "attendance after marking")
-    page.get_by_role("link", name=zh("Done"), exact=True).click()
+    page.get_by_role("link", name=zh("Finish taking attendance"), exact=True).click()
     page.wait_for_url("**/branch/activities/*")
     assert page.locator("#att-counts dd[data-count=present]").inner_text() == "1"
     page.goto("/home/branch")

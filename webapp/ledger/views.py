@@ -3,7 +3,7 @@ import datetime
 import uuid
 
 from flask import Blueprint, abort, flash, g, jsonify, request, send_file, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from ..accounts import permissions as perm
@@ -362,8 +362,9 @@ def bulk_approve():
             return render("ledger/review.html", "ledger/_queue.html", status=400,
                           bulk_error=message, **_queue_context())
         return render("error.html", code=400, message=message, status=400)
-    flash(_("Approved %(n)d entries.", n=approved) + (" " + _(
-        "%(n)d could not be approved: they were decided already or changed.", n=skipped)
+    flash(ngettext("Approved %(num)d entry.", "Approved %(num)d entries.", approved) + (" " + ngettext(
+        "%(num)d could not be approved: it was decided already or changed.",
+        "%(num)d could not be approved: they were decided already or changed.", skipped)
         if skipped else ""), "success")
     if is_htmx():
         return render("ledger/review.html", "ledger/_queue.html", **_queue_context())
