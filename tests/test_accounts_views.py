@@ -500,8 +500,9 @@ def test_deactivate_and_reactivate_a_person(client, make_client, admin, world, m
 
 
 def test_an_admin_cannot_deactivate_themselves(client, admin):
+    # An administrator is not among the practitioners the people pages manage at all.
     page = client.post(f"/admin/people/{admin.id}/active", {"active": "0"})
-    assert page.status_code == 400
+    assert page.status_code == 404
     assert User.get_by_id(admin.id).active is True
     assert AuditEvent.select().count() == 0
 
@@ -549,3 +550,23 @@ def test_audit_log_shows_the_county_events_only(client, admin, world, make_user)
                       region=world["b"])
     rows = soup(client.get("/admin/audit")).select("li.list-row")
     assert [text_of(r.find("strong")) for r in rows] == ["user.director"]
+
+
+def test_a_county_admin_cannot_edit_or_reset_another_administrator(client, make_user):
+    admin = make_user("county_admin")
+    colleague = make_user("county_admin")
+    client.login(admin)
+    assert client.get(f"/admin/people/{colleague.id}").status_code == 404
+    assert client.post(f"/admin/people/{colleague.id}/reset").status_code == 404
+    assert client.post(f"/admin/people/{colleague.id}/active", {"active": "0"}).status_code == 404
+    colleague = type(colleague).get_by_id(colleague.id)
+    assert colleague.active and colleague.firm_id is None
+
+
+def test_an_unknown_login_costs_a_password_check_too(client, monkeypatch):
+    from webapp.accounts import services
+    spent = []
+    monkeypatch.setattr(services, "_spend_a_hash", lambda password: spent.append(password))
+    response = client.post("/login", {"login": "13012345678", "password": "guess"})
+    assert response.status_code == 401
+    assert spent == ["guess"]

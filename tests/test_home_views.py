@@ -282,3 +282,14 @@ def test_secretary_home_this_month_missing_and_attendance(client, make_user, wor
     assert "0% (0/3)" in rows["党员甲"] and "missed 3 in a row" in rows["党员甲"]
     current = page.select("ol.month-strip > li.month")[today.month - 1]
     assert "month-open" in current["class"]
+
+
+def test_a_firm_target_reaches_the_directors_dashboard(client, make_user, world):
+    from webapp.targets.models import Target
+    director = make_user("director")
+    Target.create(year=local_today().year, metric="education_hours",
+                  firm=world["firm_a"], value=Decimal(60))
+    client.login(director)
+    page = soup(client.get("/home/firm"))
+    chips = [text_of(c) for c in page.select(".person-row .chip")]
+    assert any("/60" in c for c in chips), chips

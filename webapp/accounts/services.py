@@ -35,6 +35,19 @@ def check_password(user, password):
     return True
 
 
+_DUMMY = {}
+
+
+def _spend_a_hash(password):
+    """Verify against a throwaway hash, so an unknown login takes as long as a known one."""
+    if "hash" not in _DUMMY:
+        _DUMMY["hash"] = _hasher.hash("not-a-password")
+    try:
+        _hasher.verify(_DUMMY["hash"], password)
+    except (VerificationError, InvalidHashError):
+        pass
+
+
 def normalise_login(login):
     """Strip spaces and a +86 prefix from a typed phone number or username."""
     login = (login or "").strip().replace(" ", "").replace("-", "")
@@ -79,6 +92,8 @@ def authenticate(login, password, address, config):
                             "or ask your county administrator to reset your password.",
                             minutes=wait))
     user = find_by_login(login)
+    if user is None:
+        _spend_a_hash(password or "")
     if user is None or not user.active or not check_password(user, password or ""):
         LoginAttempt.create(account=normalise_login(login), address=address[:60])
         raise DomainError(_("The phone number or password is not right."))

@@ -4,6 +4,7 @@ import datetime
 from flask import (Blueprint, current_app, flash, g, redirect, request, session, url_for)
 from flask_babel import gettext as _
 
+from ..db import utcnow
 from ..errors import DomainError
 from ..htmx import redirect_after_post, render
 from ..i18n import local_today
@@ -219,11 +220,16 @@ def firm_active(firm_id):
     return redirect_after_post(url_for("accounts.firms"))
 
 
+def _practitioners():
+    """People the county admin manages here: those in a firm (never other administrators)."""
+    return perm.people(g.actor).where(User.firm.is_null(False))
+
+
 @admin_bp.route("/people")
 @perm.roles_required(*ADMIN)
 def people():
     """The county's practitioners, searchable and filterable by firm."""
-    query = perm.people(g.actor).where(User.firm.is_null(False))
+    query = _practitioners()
     q = (request.args.get("q") or "").strip()[:40]
     firm_id = request.args.get("firm", type=int)
     show = request.args.get("show", "active")
@@ -283,14 +289,14 @@ def person_new():
 @perm.roles_required(*ADMIN)
 def person_edit(user_id):
     """Edit a practitioner."""
-    return _person_form(perm.get_or_404(perm.people(g.actor), User, user_id))
+    return _person_form(perm.get_or_404(_practitioners(), User, user_id))
 
 
 @admin_bp.route("/people/<int:user_id>/active", methods=["POST"])
 @perm.roles_required(*ADMIN)
 def person_active(user_id):
     """Deactivate or reactivate a person."""
-    user = perm.get_or_404(perm.people(g.actor), User, user_id)
+    user = perm.get_or_404(_practitioners(), User, user_id)
     if user.id == g.user.id:
         return render("error.html", code=400, message=_("You cannot deactivate yourself."),
                       status=400)
@@ -305,7 +311,7 @@ def person_active(user_id):
 @perm.roles_required(*ADMIN)
 def person_director(user_id):
     """Make a person their firm's director, or not."""
-    user = perm.get_or_404(perm.people(g.actor), User, user_id)
+    user = perm.get_or_404(_practitioners(), User, user_id)
     services.set_director(g.actor.user, user, _county(), request.form.get("director") == "1",
                           client_address())
     flash(_("Saved."), "success")
@@ -316,7 +322,7 @@ def person_director(user_id):
 @perm.roles_required(*ADMIN)
 def person_reset(user_id):
     """Give a person a one-time password, shown once."""
-    user = perm.get_or_404(perm.people(g.actor), User, user_id)
+    user = perm.get_or_404(_practitioners(), User, user_id)
     code = services.reset_password(g.actor.user, user, _county(), client_address())
     return render("admin/person_code.html", person=user, code=code, created=False)
 
@@ -326,7 +332,7 @@ def person_reset(user_id):
 def audit_log():
     """The county's recent administrative actions."""
     from .models import AuditEvent
-    since = datetime.datetime.now() - datetime.timedelta(days=365)
+    since = utcnow() - datetime.timedelta(days=365)
     rows = (AuditEvent.select(AuditEvent, User).join(User, on=(AuditEvent.actor == User.id))
             .where(AuditEvent.region.in_(g.actor.county_ids() or [0]) |
                    (AuditEvent.region == g.actor.grant.region_id),

@@ -40,14 +40,17 @@ def practitioner():
 
 def _people_progress(query, year, today):
     people = list(services.active_practitioners(query).order_by(User.name))
-    by_county = {}
+    by_firm = {}
     for person in people:
-        by_county.setdefault(person.county_id, []).append(person)
-    progress = {}
-    for county_id, group in by_county.items():
-        targets = services.targets_for(year, county_id=county_id)
-        cap = services.outside_cap(county_id, year)
-        progress.update(services.progress_for(group, year, today, targets=targets, cap=cap))
+        by_firm.setdefault((person.county_id, person.firm_id), []).append(person)
+    progress, caps = {}, {}
+    for (county_id, firm_id), group in by_firm.items():
+        # A firm may carry its own targets; otherwise its county's, then the city's.
+        targets = services.targets_for(year, county_id=county_id, firm_id=firm_id)
+        if county_id not in caps:
+            caps[county_id] = services.outside_cap(county_id, year)
+        progress.update(services.progress_for(group, year, today, targets=targets,
+                                              cap=caps[county_id]))
     return people, progress
 
 
