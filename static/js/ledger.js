@@ -316,14 +316,15 @@
 
   function submitEntry(event) {
     var form = event.target;
-    if (!form.matches || !form.matches("form[data-ledger-form]")) { return; }
+    if (!form.matches || !form.matches("form[data-ledger-form], form[data-evidence-form]")) { return; }
     if (!window.fetch || !window.FormData || !window.Promise || !window.DOMParser) { return; }
     event.preventDefault();
     if (form.dataset.busy === "1") { return; }
     var input = form.querySelector("input[type=file][data-evidence]");
     var problem = input ? checkFiles(input) : "";
     if (problem) { fieldError(form, input, problem); return; }
-    var offlineOk = form.dataset.offline === "yes" && !!window.indexedDB;
+    var offlineOk = form.hasAttribute("data-ledger-form") && form.dataset.offline === "yes" &&
+      !!window.indexedDB;
     var button = form.querySelector("button[type=submit]");
     form.dataset.busy = "1";
     if (button) { button.disabled = true; }

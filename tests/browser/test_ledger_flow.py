@@ -150,6 +150,13 @@ def test_outside_learning_with_a_photo_made_smaller_on_the_phone(phone, live_ser
         item = Evidence.get(Evidence.entry == entry.id)
         assert item.content_type == "image/jpeg" and item.size < len(photo) / 3
     screenshot(page, "ledger-entry-with-photo")
+    # A second photo added on the entry's page is made smaller on the phone too.
+    page.locator("form[data-evidence-form] input[type=file]").set_input_files(
+        files=[{"name": "IMG_2042.JPG", "mimeType": "image/jpeg", "buffer": photo}])
+    with page.expect_request(lambda r: r.method == "POST" and "/evidence" in r.url) as added:
+        page.locator("form[data-evidence-form] button[type=submit]").click()
+    assert int(added.value.all_headers()["content-length"]) < len(photo) / 3
+    page.wait_for_function("() => document.querySelectorAll('img.evidence-thumb').length === 2")
     assert_clean(context)
 
 
