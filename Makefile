@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 translations: install
-	@$(BIN)/pybabel compile -q -d webapp/translations
+	@$(BIN)/pybabel -q compile -d webapp/translations
 
 migrate: install
 	$(BIN)/flask migrate
