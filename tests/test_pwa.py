@@ -192,12 +192,18 @@ def test_sign_out_forms_are_marked_for_the_client_side_cleanup(client, make_user
     assert form is not None and form.has_attr("data-logout")
 
 
-def test_service_worker_source_keeps_no_page_but_the_scan_tab():
+def test_service_worker_source_keeps_no_page_but_the_listed_ones():
     source = (ROOT / "static" / "js" / "sw.js").read_text(encoding="utf-8")
     navigate = source[source.index('if (request.mode === "navigate") {'):]
     navigate = navigate[:navigate.index("return;")]
-    # The one page kept is the Scan tab, under its one URL (tests/test_scan_offline.py).
-    assert re.findall(r"\.put\(([^,)]*)", navigate) == ["SCAN_URL"]
+    # The pages kept are the listed ones (the Scan tab, the Log tab and its three forms), each
+    # under its one path, with the server's mark, and only as an answer to a navigation that
+    # the network could not answer (tests/test_scan_offline.py).
+    assert re.findall(r"\.put\(([^,)]*)", navigate) == ["keptUrl"]
+    assert re.findall(r"\.match\(([^,)]*)", navigate) == ["keptUrl", "OFFLINE_URL"]
+    assert re.findall(r"keptUrl = ([^;]*);", navigate) == [
+        "KEEP_URLS.indexOf(url.pathname) >= 0 ? url.pathname : null"]
+    assert 'response.headers.get("X-Keep-Offline") === "1"' in navigate
     assert source.count(".put(") == 1
 
 

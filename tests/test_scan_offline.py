@@ -1,33 +1,43 @@
-"""The Scan tab without network: what the service worker may keep, and what signing out warns about.
+"""Pages kept for use without network (the Scan tab, the Log tab and its three forms): what the
+service worker may keep, and what signing out warns about.
 
-The browser side (the page opening offline, a kept scan sent once) is in
-tests/browser/test_checkin_flow.py.
+The browser side (the page opening offline, a kept scan or entry sent once) is in
+tests/browser/test_checkin_flow.py and tests/browser/test_ledger_flow.py.
 """
 import json
 import re
 from urllib.parse import urlparse
 
+import pytest
+
 from tests.conftest import soup
+from tests.ledger_helpers import key, signed_in
 from tests.test_permissions import fast_passwords  # noqa: F401  (fixture)
+from webapp.i18n import local_today
+from webapp.ledger.models import Entry
+
+KEPT = ["/scan", "/ledger/", "/ledger/new/public_service", "/ledger/new/legal_aid",
+        "/ledger/new/education"]
 
 
 def _sw_value(body, name):
     return json.loads(re.search(r"var %s = (.*?);" % name, body).group(1))
 
 
-def test_service_worker_knows_the_scan_tab_and_the_sign_in_and_out_urls(client):
+def test_service_worker_knows_the_kept_pages_and_the_sign_in_and_out_urls(client):
     body = client.get("/sw.js").get_data(as_text=True)
-    assert _sw_value(body, "SCAN_URL") == "/scan"
+    assert _sw_value(body, "KEEP_URLS") == KEPT
     assert _sw_value(body, "SIGN_URLS") == ["/login", "/logout"]
-    assert "__SCAN__" not in body and "__SIGN__" not in body
+    assert "__KEEP__" not in body and "__SIGN__" not in body
 
 
-def test_the_scan_tabs_files_are_precached_and_no_page(client):
+def test_the_kept_pages_files_are_precached_and_no_page(client):
     body = client.get("/sw.js").get_data(as_text=True)
     paths = {urlparse(u).path for u in _sw_value(body, "PRECACHE")}
     assert {"/static/js/scanner.js", "/static/vendor/jsqr/jsQR.js",
-            "/static/css/trainings.css", "/static/js/ledger.js"} <= paths
-    assert "/scan" not in paths  # kept on visit, per person, never at install
+            "/static/css/trainings.css", "/static/js/ledger.js",
+            "/static/css/ledger.css"} <= paths
+    assert not paths & set(KEPT)  # kept on visit, per person, never at install
 
 
 def test_scan_tab_may_be_kept_offline_and_names_its_person(client, make_user, fast_passwords):
@@ -56,8 +66,73 @@ def test_scan_tab_with_a_one_off_message_or_a_training_is_not_kept(client, make_
 
 def test_other_pages_are_never_marked_for_keeping(client, make_user, fast_passwords):
     client.login(make_user())
-    for path in ("/home/me", "/me", "/checkin/code", "/offline"):
-        assert "X-Keep-Offline" not in client.get(path).headers, path
+    for path in ("/home/me", "/me", "/checkin/code", "/offline", "/ledger/year"):
+        response = client.get(path)
+        assert response.status_code == 200, path  # so the check below could fail
+        assert "X-Keep-Offline" not in response.headers, path
+
+
+# ---------------------------------------------------------------- the Log tab and its forms
+
+def _entry(**over):
+    return dict({"date": local_today().isoformat(), "hours": "2", "category": "mediation",
+                 "idempotency_key": key()}, **over)
+
+
+@pytest.fixture
+def practitioner(app, make_user):
+    user = make_user()
+    return user, signed_in(app, user)
+
+
+@pytest.mark.parametrize("path", KEPT[1:])
+def test_log_tab_and_forms_may_be_kept_and_name_their_person(practitioner, path):
+    user, client = practitioner
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["X-Keep-Offline"] == "1"
+    forms = soup(response).select("form[data-ledger-form]")
+    assert len(forms) == (0 if path == "/ledger/" else 1)
+    for form in forms:
+        # A kept form sends its person, and gets a fresh key and date from ledger.js.
+        assert form.find("input", attrs={"name": "for_user"})["value"] == str(user.id)
+        assert form.find("input", attrs={"data-idempotency": True})
+        date = form.find("input", attrs={"name": "date"})
+        assert date["value"] == date["max"] == local_today().isoformat()
+
+
+def test_a_just_saved_entry_or_a_message_is_not_kept(practitioner):
+    user, client = practitioner
+    saved = client.post("/ledger/new/public_service", _entry())
+    assert saved.status_code == 303
+    entry = Entry.get(Entry.user == user.id)
+    assert saved.headers["Location"].endswith(f"/ledger/?saved={entry.id}")
+    response = client.get(f"/ledger/?saved={entry.id}")
+    assert soup(response).select("[data-saved]")  # so the check below could fail
+    assert "X-Keep-Offline" not in response.headers
+    for path in (f"/ledger/entries/{entry.id}", f"/ledger/entries/{entry.id}/edit"):
+        response = client.get(path)
+        assert response.status_code == 200 and "X-Keep-Offline" not in response.headers, path
+    # Withdrawing from the Log tab comes back to it with a message for this time only.
+    withdrawn = client.post(f"/ledger/entries/{entry.id}/withdraw", {"back": "log"})
+    assert withdrawn.status_code == 303 and withdrawn.headers["Location"].endswith("/ledger/")
+    response = client.get("/ledger/")
+    assert soup(response).select(".flash")
+    assert "X-Keep-Offline" not in response.headers
+    assert client.get("/ledger/").headers["X-Keep-Offline"] == "1"  # the message is gone
+
+
+def test_refused_forms_fragments_and_other_roles_are_not_kept(practitioner, app, make_user):
+    user, client = practitioner
+    refused = client.post("/ledger/new/public_service", _entry(date=""))
+    assert refused.status_code == 400
+    assert "X-Keep-Offline" not in refused.headers
+    fragment = client.htmx_get("/ledger/")
+    assert fragment.status_code == 200 and "X-Keep-Offline" not in fragment.headers
+    assert "X-Keep-Offline" not in client.get("/ledger/new/party_activity").headers
+    admin = signed_in(app, make_user("county_admin"))
+    response = admin.get("/ledger/new/public_service")
+    assert response.status_code == 403 and "X-Keep-Offline" not in response.headers
 
 
 def test_sign_out_warns_about_scans_waiting_to_send(client, make_user, fast_passwords):

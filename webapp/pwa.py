@@ -1,25 +1,57 @@
 """The service worker, the manifest and the offline page, served from the site root."""
+import functools
 import json
 
-from flask import Blueprint, current_app, make_response, render_template, send_from_directory, url_for
+from flask import (Blueprint, current_app, make_response, render_template, request,
+                   send_from_directory, session, url_for)
+
+from .htmx import is_htmx
 
 pwa_bp = Blueprint("pwa", __name__)
 
 # Files the service worker keeps for offline use; pages with people's data are never precached.
-# The Scan tab's files are here so the tab works without network (sw.js keeps the page itself
-# on visit, per person, and drops it on every sign-in and sign-out).
+# The kept pages' files (see KEPT_PAGES) are here so those pages work without network (sw.js
+# keeps the pages themselves on visit, per person, and drops them on every sign-in and sign-out).
 SHELL = [
     "css/app.css",
     "js/app.js",
     "js/ledger.js",
     "vendor/htmx/htmx.min.js",
     "css/trainings.css",
+    "css/ledger.css",
     "js/scanner.js",
     "vendor/jsqr/jsQR.js",
     "icons/icon-192.png",
     "icons/favicon-32.png",
     "manifest.webmanifest",
 ]
+
+# The pages sw.js may keep for use without network, as (endpoint, arguments): the Scan tab, so
+# a scan can be kept, and the Log tab with its three forms, so an entry can be kept. Each view
+# is decorated with @keep_offline, and each page is kept only under its one URL.
+KEPT_PAGES = [
+    ("trainings.scanner", {}),
+    ("ledger.log", {}),
+    ("ledger.new", {"kind": "public_service"}),
+    ("ledger.new", {"kind": "legal_aid"}),
+    ("ledger.new", {"kind": "education"}),
+]
+
+
+def keep_offline(view):
+    """Let the service worker keep this page (X-Keep-Offline: 1) when it is a plain visit: a
+    whole page (not an htmx fragment) answered 200 to a GET without a query string (a training
+    to expect, an entry just saved) and without a one-off message. Such a page holds only what
+    its person sees on their own phone, and sw.js drops it at every sign-in and sign-out."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        plain = (request.method == "GET" and not request.args and not is_htmx()
+                 and not session.get("_flashes"))  # read before the page takes the messages
+        response = make_response(view(*args, **kwargs))
+        if plain and response.status_code == 200:
+            response.headers["X-Keep-Offline"] = "1"
+        return response
+    return wrapper
 
 
 @pwa_bp.route("/sw.js")
@@ -33,7 +65,7 @@ def service_worker():
     body = body.replace("__VERSION__", version).replace(
         "__PRECACHE__", json.dumps(precache)).replace(
         "__OFFLINE__", json.dumps(url_for("pwa.offline", v=version))).replace(
-        "__SCAN__", json.dumps(url_for("trainings.scanner"))).replace(
+        "__KEEP__", json.dumps([url_for(endpoint, **args) for endpoint, args in KEPT_PAGES])).replace(
         "__SIGN__", json.dumps([url_for("auth.login"), url_for("auth.logout")]))
     response = make_response(body)
     response.mimetype = "text/javascript"

@@ -3,6 +3,8 @@
    - photos made smaller on the phone before upload (canvas);
    - an entry made without network is kept on the phone (IndexedDB) and sent once the
      network returns, with the form's idempotency key, so a retry never makes a second entry;
+   - a form page may be a copy the service worker kept for use without network (sw.js), made
+     days ago: it gets a fresh key and today's date when it loads;
    - review queue: "tick all" per group, and htmx swaps for refused decisions.
    Loaded with defer from base.html; no inline scripts (strict CSP). */
 (function () {
@@ -287,7 +289,7 @@
       kept.setAttribute("role", "status");
       kept.textContent = form.dataset.keptMessage || texts().waiting || "";
       form.reset();
-      if (keyInput) { keyInput.value = uuid(); }
+      freshForm(form);  // a new key, and today's date again if the page is older than today
       var old = form.parentNode.querySelector(".flash.js-kept");
       if (old) { old.remove(); }
       kept.classList.add("js-kept");
@@ -473,16 +475,45 @@
   });
   document.addEventListener("htmx:afterSwap", function (event) { enhance(event.detail.target.parentNode || document); });
 
+  function localToday() {
+    var now = new Date();
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    return now.getFullYear() + "-" + pad(now.getMonth() + 1) + "-" + pad(now.getDate());
+  }
+
+  // A loaded page may be a copy the service worker kept (sw.js), or one restored by the back
+  // button: it must not send an earlier entry's key again (a new entry under an old key would be
+  // taken for a retry and quietly dropped), nor offer the day it was made as "today". The for_user
+  // field stays as it is: the server still refuses a form of someone else's.
+  function freshForm(form) {
+    var key = form.querySelector("[data-idempotency]");
+    if (!key) { return; }  // changing an entry: no key, and its date is the entry's
+    key.value = uuid();
+    var today = localToday();
+    form.querySelectorAll("input[type=date]").forEach(function (input) {
+      // The server's today when it made the page (kept aside: the max is moved on below).
+      var made = input.dataset.madeOn || input.getAttribute("max") || "";
+      input.dataset.madeOn = made;
+      if (!made || made >= today) { return; }
+      if (input.name === "date" && input.value === made &&
+          input.getAttribute("value") === made) { input.value = today; }
+      input.max = today;
+    });
+  }
+
+  function freshForms() {
+    document.querySelectorAll("form[data-ledger-form]").forEach(freshForm);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    freshForms();
     enhance(document);
     render().then(flush);
   });
 
-  // A page restored by the back button must not send a saved entry's key again: a new entry
-  // under an old key would be taken for a retry and quietly dropped.
   window.addEventListener("pageshow", function (event) {
     if (!event.persisted) { return; }
-    document.querySelectorAll("[data-idempotency]").forEach(function (input) { input.value = uuid(); });
+    freshForms();
     render().then(flush);
   });
 })();

@@ -1,16 +1,19 @@
 /* Grassroots Ledger service worker. Served from /sw.js by the app, which fills in the
    version, the list of files to precache and a few URLs. Pages with people's data are not
-   cached, with one exception: the Scan tab, so a scan can be made and kept without network.
-   That page is kept only when the server marks it as safe to keep (no one-off message), under
-   its one URL, and it is dropped on every sign-in and sign-out, so one person's copy can never
-   be shown to another. */
+   cached, with a few exceptions (KEEP_URLS): the Scan tab, so a scan can be made and kept
+   without network, and the Log tab with its three entry forms, so an entry can be made and kept
+   (ledger.js gives a kept form a fresh key and today's date). Such a page is kept only when the
+   server marks it as safe to keep (a plain visit: no one-off message, no query string), under
+   its one URL, served only to a navigation the network cannot answer, and dropped on every
+   sign-in and sign-out and with every new version, so one person's copy can never be shown to
+   another. */
 "use strict";
 var VERSION = "__VERSION__";
 var SHELL_CACHE = "gl-shell-" + VERSION;
 var PAGES_CACHE = "gl-pages-" + VERSION;  // app.js also drops "gl-pages*" on sign-out
 var PRECACHE = __PRECACHE__;
 var OFFLINE_URL = __OFFLINE__;
-var SCAN_URL = __SCAN__;
+var KEEP_URLS = __KEEP__;  // the pages that may be kept, by path (webapp/pwa.py KEPT_PAGES)
 var SIGN_URLS = __SIGN__;  // sign-in and sign-out: the person on this browser may change
 
 function dropPages() {
@@ -28,7 +31,7 @@ self.addEventListener("install", function (event) {
 });
 
 self.addEventListener("activate", function (event) {
-  // Everything of older versions goes, the kept Scan page too (it names the old files).
+  // Everything of older versions goes, the kept pages too (they name the old files).
   event.waitUntil(
     caches.keys().then(function (keys) {
       return Promise.all(keys.filter(function (key) { return key !== SHELL_CACHE; })
@@ -58,22 +61,22 @@ self.addEventListener("fetch", function (event) {
   }
 
   if (request.mode === "navigate") {
-    // Network first. Only the Scan tab is kept (see above); any other page, or the Scan tab
-    // never visited on this browser, falls back to the offline page.
-    var scanTab = url.pathname === SCAN_URL;
+    // Network first. Only the pages in KEEP_URLS are kept (see above), each under its path;
+    // any other page, or one never visited on this browser, falls back to the offline page.
+    var keptUrl = KEEP_URLS.indexOf(url.pathname) >= 0 ? url.pathname : null;
     event.respondWith(
       fetch(request).then(function (response) {
-        if (scanTab && response.status === 200 && response.type === "basic" &&
+        if (keptUrl && response.status === 200 && response.type === "basic" &&
             !response.redirected && response.headers.get("X-Keep-Offline") === "1") {
           var copy = response.clone();
           event.waitUntil(caches.open(PAGES_CACHE).then(function (cache) {
-            return cache.put(SCAN_URL, copy);
+            return cache.put(keptUrl, copy);
           }));
         }
         return response;
       }).catch(function () {
-        var kept = scanTab ? caches.open(PAGES_CACHE).then(function (cache) {
-          return cache.match(SCAN_URL, { ignoreVary: true });
+        var kept = keptUrl ? caches.open(PAGES_CACHE).then(function (cache) {
+          return cache.match(keptUrl, { ignoreVary: true });
         }) : Promise.resolve(undefined);
         return kept.then(function (hit) {
           return hit || caches.open(SHELL_CACHE).then(function (cache) { return cache.match(OFFLINE_URL); });

@@ -13,6 +13,7 @@ from ..db import utcnow
 from ..errors import Conflict, DomainError
 from ..htmx import is_htmx, redirect_after_post, render
 from ..i18n import local_today
+from ..pwa import keep_offline
 from ..targets import services as targets
 from . import evidence as files
 from . import services, year as year_service
@@ -75,6 +76,7 @@ def _form_context(kind, data, error=None, field=None, entry=None):
 
 @ledger_bp.route("/")
 @perm.roles_required("practitioner")
+@keep_offline  # a plain visit may be kept for use without network (sw.js); not ?saved=
 def log():
     """The Log tab: three tiles, what was just saved (with undo), and recent entries."""
     saved = None
@@ -88,6 +90,7 @@ def log():
 
 @ledger_bp.route("/new/<kind>", methods=["GET", "POST"])
 @perm.roles_required("practitioner")
+@keep_offline  # the empty form may be kept offline (sw.js); ledger.js renews its key and date
 def new(kind):
     """Log public service, a legal-aid case or outside learning on one screen."""
     if kind not in services.SELF_KINDS:

@@ -16,6 +16,7 @@ from ..db import utcnow
 from ..errors import DomainError
 from ..htmx import redirect_after_post, render
 from ..i18n import local_today, to_local, to_utc
+from ..pwa import keep_offline
 from . import qr
 from . import services
 from .models import Attendance, Training
@@ -323,17 +324,12 @@ def typed():
 
 @trainings_bp.route("/scan")
 @perm.login_required
+@keep_offline  # the service worker may keep a plain visit for offline scanning (sw.js)
 def scanner():
     """The Scan tab: the camera, the typed-code form, and scans waiting to be sent."""
     expected = request.args.get("for", "")
-    one_off = bool(session.get("_flashes")) or bool(expected)
-    response = render("trainings/scanner.html", expected=expected if expected.isdigit() else "",
-                      error=None)
-    if not one_off:
-        # The service worker may keep this copy for offline scanning (see static/js/sw.js):
-        # it holds no one-off message, and it is dropped at every sign-in and sign-out.
-        response.headers["X-Keep-Offline"] = "1"
-    return response
+    return render("trainings/scanner.html", expected=expected if expected.isdigit() else "",
+                  error=None)
 
 
 @trainings_bp.route("/checkin/sync", methods=["POST"])
