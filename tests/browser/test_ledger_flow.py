@@ -1,5 +1,6 @@
 """The ledger on a phone: the three forms, a photo made smaller before upload, an entry made
-offline and sent exactly once, My year's filters, and the review queue.
+offline and sent exactly once (also from a form the phone kept, opened without network), My
+year's filters, and the review queue.
 
 Runs in Debian's chromium against the app under gunicorn (see conftest.py).
 """
@@ -8,11 +9,13 @@ import io
 import re
 import uuid
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
 
 from tests.browser.conftest import bound_to, screenshot, translated
+from tests.browser.test_phone import activate_service_worker
 from webapp.accounts.models import Notification, User
 from webapp.ledger.models import Entry, Evidence
 
@@ -234,6 +237,132 @@ def test_an_entry_made_offline_is_kept_and_sent_once(phone, live_server):
     assert len(calls) == 2
     saved = entries_where(live_server, Entry.idempotency_key == key)
     assert len(saved) == 1 and saved[0].hours == Decimal("2.75")
+    assert_clean(context, ignore=NETWORK_FAILURES)
+
+
+# The pages the service worker keeps (it writes them just after the response, so wait up to
+# 5 s for the expected list); return what is there in the end.
+KEPT_PAGES = """async (want) => {
+  let out = [];
+  for (let tries = 0; tries < 50; tries++) {
+    out = [];
+    for (const key of await caches.keys())
+      if (key.startsWith('gl-pages'))
+        for (const r of await (await caches.open(key)).keys()) out.push(new URL(r.url).pathname);
+    out.sort();
+    if (JSON.stringify(out) === JSON.stringify(want)) break;
+    await new Promise(done => setTimeout(done, 100));
+  }
+  return out;
+}"""
+
+KEPT_FORM = """async () => {
+  for (const key of await caches.keys())
+    if (key.startsWith('gl-pages')) {
+      const hit = await (await caches.open(key)).match('/ledger/new/public_service');
+      if (hit) return await hit.text();
+    }
+  return '';
+}"""
+
+OUTBOX = """() => new Promise((done, fail) => {
+  const open = indexedDB.open('gl-ledger');
+  open.onerror = () => fail(open.error);
+  open.onsuccess = () => {
+    const get = open.result.transaction('outbox').objectStore('outbox').getAll();
+    get.onsuccess = () => { open.result.close(); done(get.result.map(i => ({key: i.key, user: i.user,
+      action: i.action, fields: i.fields}))); };
+  };
+})"""
+
+RESEND = """async (item) => {
+  const data = new FormData();
+  item.fields.forEach(([name, value]) => data.append(name, value));
+  data.set('csrf_token', document.querySelector('meta[name=csrf-token]').content);
+  const r = await fetch(item.action, {method: 'POST', body: data, credentials: 'same-origin',
+                                      headers: {'Accept': 'application/json'}});
+  return {status: r.status, body: await r.json()};
+}"""
+
+
+def test_a_kept_form_opens_without_network_and_its_entry_is_sent_once(phone, live_server):
+    me = person(live_server, "practitioner")
+    context = phone("practitioner")
+    page = context.new_page()
+    page.goto("/ledger/")
+    assert activate_service_worker(page) == live_server.base_url + "/sw.js"  # reloads the tab
+    with page.expect_response("**/ledger/new/public_service") as served:
+        page.goto("/ledger/new/public_service")
+    served_key = re.search(r'name="idempotency_key" value="([^"]+)"', served.value.text())[1]
+    assert page.evaluate(KEPT_PAGES, ["/ledger/", "/ledger/new/public_service"]) == \
+        ["/ledger/", "/ledger/new/public_service"]
+    assert served_key in page.evaluate(KEPT_FORM)  # the very page, key and all
+    before = len(entries_where(live_server, Entry.user == me.id))
+
+    # No network, and (for the phone) the next day: the form still opens, from the kept copy,
+    # with a key of its own and the phone's today instead of the day the copy was made.
+    today = datetime.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    tomorrow = today + datetime.timedelta(days=1)
+    page.clock.set_fixed_time(datetime.datetime.combine(
+        tomorrow, datetime.time(10), ZoneInfo("Asia/Shanghai")))
+    context.set_offline(True)
+    page.reload()
+    form = page.locator("form[data-ledger-form]")
+    assert form.count() == 1 and page.locator("[data-offline-page]").count() == 0
+    page.locator("#offline-banner").wait_for(state="visible")
+    key_input = page.locator("[name=idempotency_key]")
+    key = key_input.input_value()
+    assert key not in ("", served_key)  # the kept page, under a key of its own
+    date = page.locator("#f-date")
+    assert date.get_attribute("value") == today.isoformat()
+    assert date.input_value() == tomorrow.isoformat()
+    assert date.get_attribute("max") == tomorrow.isoformat()
+    assert page.locator("[name=for_user]").input_value() == str(me.id)
+    screenshot(page, "ledger-kept-form-offline")
+
+    # The server's today is still today: fill in that date, and the rest.
+    date.fill(today.isoformat())
+    page.locator("#f-hours").fill("1.25")
+    page.locator("label.choice-tile", has_text=tr("Legal publicity")).click()
+    form.locator("button[type=submit]").click()
+    kept = page.locator(".flash.js-kept")
+    kept.wait_for()
+    assert tr("Kept on this phone. It will be sent by itself when the network returns.") in \
+        kept.inner_text()
+    assert tr("Waiting to send") in page.locator("[data-outbox]").inner_text()
+    [item] = page.evaluate(OUTBOX)
+    assert item["key"] == key and item["user"] == str(me.id)
+    # Ready for another entry: a new key, and the phone's today again.
+    assert key_input.input_value() not in ("", served_key, key)
+    assert date.input_value() == tomorrow.isoformat()
+    assert entries_where(live_server, Entry.idempotency_key == key) == []
+
+    # The Log tab opens without network too, and shows what waits to send.
+    page.goto("/ledger/")
+    assert page.locator("nav.tiles").count() == 1 and page.locator("[data-offline-page]").count() == 0
+    outbox = page.locator("[data-outbox]")
+    outbox.wait_for()
+    assert page.locator("[data-outbox-count]").inner_text() == "1"
+    assert tr("Waiting to send") in outbox.inner_text()
+    screenshot(page, "ledger-kept-log-tab-offline")
+
+    # Network back: the kept Log tab sends it by itself, once.
+    context.set_offline(False)
+    outbox.wait_for(state="hidden")
+    saved = entries_where(live_server, Entry.idempotency_key == key)
+    assert len(saved) == 1
+    assert (saved[0].user_id, saved[0].date, saved[0].hours, saved[0].category) == \
+        (me.id, today, Decimal("1.25"), "publicity")
+    assert len(entries_where(live_server, Entry.user == me.id)) == before + 1
+
+    # A second sync (another 'online', the same item sent again) adds nothing.
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_timeout(500)
+    again = page.evaluate(RESEND, item)
+    assert again["status"] == 200 and again["body"]["created"] is False
+    assert again["body"]["id"] == saved[0].id
+    assert len(entries_where(live_server, Entry.user == me.id)) == before + 1
+    assert page.evaluate(OUTBOX) == []
     assert_clean(context, ignore=NETWORK_FAILURES)
 
 
