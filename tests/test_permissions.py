@@ -141,6 +141,15 @@ ROUTES = {
     "trainings.sync": Route(SIGNED_IN, post={}, post_status=400),
     "trainings.mine": Route(SIGNED_IN),
     "trainings.calendar": Route(SIGNED_IN),
+    # Training categories (tested in depth by tests/test_trainings_categories.py). The list
+    # and adding are for both administrators; a county's own category (the object here) is
+    # that county's to change: the city administrator, who edits the city-wide list, gets 404.
+    "trainings.categories": Route({"county_admin", "city_admin"},
+                                  post=lambda s: {"name": f"新类别{next(_names)}"}),
+    "trainings.category": Route({"county_admin"}, post=lambda s: {"name": f"改名{next(_names)}"}),
+    "trainings.category_move": Route({"county_admin"}, post={"direction": "up"}),
+    "trainings.category_active": Route({"county_admin"}, post={"active": "0"}),
+    "trainings.category_delete": Route({"county_admin"}, post={}),
     # Party branches (tested in depth by tests/test_branches_*.py).
     "branches.index": Route({"county_admin"}),
     "branches.form": Route({"county_admin"}, post=lambda s: _branch_form(s), foreign_post=400),
@@ -185,6 +194,16 @@ def _training(scene):
 def _training_form(scene):
     return {"title": "新培训", "category_id": _training(scene).category_id, "date": "2026-06-02",
             "start": "09:00", "end": "11:00", "credit_hours": "2", "audience": "region"}
+
+
+def _category(scene):
+    """The second of county A's own two categories (made on first use)."""
+    if getattr(scene, "category", None) is None:
+        from webapp.trainings.models import TrainingCategory
+        TrainingCategory.create(name="甲县专题一", region=scene.world["a"], position=1)
+        scene.category = TrainingCategory.create(name="甲县专题二", region=scene.world["a"],
+                                                 position=2)
+    return scene.category
 
 
 def _code(scene):
@@ -287,6 +306,7 @@ OBJECT_PARAMS = {
     "activity_id": lambda s: _activity(s).id,
     "member_id": lambda s: _member(s).id,
     "photo_id": lambda s: _photo(s).id,
+    "category_id": lambda s: _category(s).id,
 }
 OTHER_PARAMS = {"filename": lambda s: "css/app.css", "purpose": lambda s: "in",
                 "kind": lambda s: "public_service", "year": lambda s: _this_year(),

@@ -43,6 +43,8 @@ def load(overrides=None):
         "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY", ""),
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@example.org"),
         "TRUST_PROXY": os.environ.get("TRUST_PROXY", "0") == "1",
+        # A check-in shared from farther than this from the training's venue is flagged 'far'.
+        "TRAINING_GEOFENCE_METRES": int(os.environ.get("TRAINING_GEOFENCE_METRES", "500")),
         "TESTING": False,
     }
     if overrides:

@@ -83,6 +83,8 @@ class Attendance(BaseModel):
         Check("credited_hours >= 0")])
     needs_review = BooleanField(default=False)
     flags = CharField(max_length=200, default="")
+    # Metres from the venue, rounded to 10 m: kept only with the 'far' flag (never a position).
+    distance_m = IntegerField(null=True, constraints=[Check("distance_m IS NULL OR distance_m >= 0")])
     device = CharField(max_length=64, default="")
     note = TextField(default="")
     marked_by = ForeignKeyField(User, null=True, on_delete="SET NULL")

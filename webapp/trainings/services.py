@@ -1,11 +1,12 @@
 """Training rules: audiences, check-in windows, scans, hour crediting, staff corrections."""
 import datetime
+import math
 import secrets
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from peewee import IntegrityError
+from peewee import IntegrityError, fn
 
 from ..accounts.models import Firm, Region, RoleGrant, User
 from ..accounts.services import audit
@@ -99,12 +100,233 @@ def audience_people(training):
 
 
 def ensure_categories():
-    """Create the default categories when the list is empty; return the active ones."""
+    """Create the shared default categories when there are no categories at all."""
     if not TrainingCategory.select().exists():
         for pos, (name, name_en) in enumerate(DEFAULT_CATEGORIES, start=1):
             TrainingCategory.create(name=name, name_en=name_en, position=pos)
-    return list(TrainingCategory.select().where(TrainingCategory.active == True)  # noqa: E712
-                .order_by(TrainingCategory.position, TrainingCategory.id))
+
+
+# ------------------------------------------------------------------ categories
+#
+# Three kinds of rows: shared defaults (region NULL), a city's own (region = the city) and a
+# county's own (region = the county). Together the shared and the city's rows are the
+# city-wide list: every county of the city sees it, and the city administrator edits it (the
+# shared defaults only while the deployment serves one city, since they belong to every
+# city). A county administrator sees the city-wide list and edits their county's own rows,
+# which only that county's trainings can use.
+
+def _city_id(actor):
+    if actor.role == "city_admin":
+        return actor.grant.region_id
+    return Region.select(Region.parent).where(Region.id == actor.grant.region_id).scalar()
+
+
+def _is_admin(actor):
+    return actor is not None and actor.role in ("county_admin", "city_admin")
+
+
+def _one_city():
+    return Region.select().where(Region.kind == "city").limit(2).count() < 2
+
+
+def _own_region(actor):
+    """The region a new category of this administrator belongs to: their county, or their city."""
+    return actor.grant.region_id
+
+
+def _ordered(rows, actor):
+    """City-wide rows first, then the county's own, each by position."""
+    county = actor.grant.region_id if actor.role == "county_admin" else None
+    return sorted(rows, key=lambda c: (c.region_id is not None and c.region_id == county,
+                                       c.position, c.id))
+
+
+def visible_categories(actor):
+    """Categories the administrator sees and may choose: the city-wide list and their county's."""
+    if not _is_admin(actor):
+        return TrainingCategory.select().where(False)
+    regions = [r for r in (_city_id(actor), actor.grant.region_id) if r]
+    return TrainingCategory.select().where(TrainingCategory.region.is_null()
+                                           | TrainingCategory.region.in_(regions or [0]))
+
+
+def editable_categories(actor):
+    """Categories the administrator may change (see the note above)."""
+    if not _is_admin(actor):
+        return TrainingCategory.select().where(False)
+    mine = TrainingCategory.region == actor.grant.region_id
+    if actor.role == "city_admin" and _one_city():
+        mine = mine | TrainingCategory.region.is_null()
+    return TrainingCategory.select().where(mine)
+
+
+def category_lists(actor):
+    """Return (city-wide rows, the county's own rows), each in order, active or not."""
+    rows = _ordered(visible_categories(actor), actor)
+    county = actor.grant.region_id if actor.role == "county_admin" else None
+    return ([c for c in rows if county is None or c.region_id != county],
+            [c for c in rows if county is not None and c.region_id == county])
+
+
+def county_categories(actor):
+    """A city administrator's view of the counties' own categories: [(county, rows)]."""
+    if actor is None or actor.role != "city_admin":
+        return []
+    counties = list(Region.select().where(Region.parent == actor.grant.region_id)
+                    .order_by(Region.name))
+    rows = list(TrainingCategory.select().where(
+        TrainingCategory.region.in_([c.id for c in counties] or [0]))
+        .order_by(TrainingCategory.position, TrainingCategory.id))
+    return [(c, [r for r in rows if r.region_id == c.id]) for c in counties
+            if any(r.region_id == c.id for r in rows)]
+
+
+def form_categories(actor, training=None):
+    """The categories a training form offers: the active ones the administrator sees, and the
+    training's own (kept even if it was deactivated or belongs to a county's list)."""
+    rows = _ordered(visible_categories(actor).where(TrainingCategory.active == True), actor)  # noqa: E712
+    if training is not None and all(c.id != training.category_id for c in rows):
+        rows.append(training.category)
+    return rows
+
+
+def category_name(category, english):
+    """The category's name in the reader's language (the Chinese name when no English one)."""
+    return category.name_en if english and category.name_en else category.name
+
+
+def clean_category(data):
+    """Validate a category form; return {'name', 'name_en'} or raise DomainError."""
+    name = " ".join((data.get("name") or "").split())
+    name_en = " ".join((data.get("name_en") or "").split())
+    if not name:
+        raise DomainError(_("Fill in the Chinese name."), field="name")
+    if len(name) > 60:
+        raise DomainError(_("The Chinese name is too long (at most 60 characters)."), field="name")
+    if len(name_en) > 60:
+        raise DomainError(_("The English name is too long (at most 60 characters)."),
+                          field="name_en")
+    return {"name": name, "name_en": name_en}
+
+
+def _neighbours(region_id):
+    """Rows that share a list with a row of this region (their names must differ)."""
+    if region_id is None:
+        return TrainingCategory.select()
+    region = Region.get_by_id(region_id)
+    if region.kind == "city":
+        counties = Region.select(Region.id).where(Region.parent == region.id)
+        return TrainingCategory.select().where(TrainingCategory.region.is_null()
+                                               | (TrainingCategory.region == region.id)
+                                               | TrainingCategory.region.in_(counties))
+    return TrainingCategory.select().where(TrainingCategory.region.is_null()
+                                           | TrainingCategory.region.in_(
+                                               [region.id, region.parent_id or 0]))
+
+
+def _check_unique(region_id, clean, category=None):
+    others = [c for c in _neighbours(region_id) if category is None or c.id != category.id]
+    if any(c.name.casefold() == clean["name"].casefold() for c in others):
+        raise DomainError(_("There is already a category called “%(name)s”.", name=clean["name"]),
+                          field="name")
+    if clean["name_en"] and any(c.name_en.casefold() == clean["name_en"].casefold()
+                                for c in others):
+        raise DomainError(_("There is already a category called “%(name)s”.",
+                            name=clean["name_en"]), field="name_en")
+
+
+def _audit_region(actor, category):
+    return category.region_id or actor.grant.region_id
+
+
+def add_category(actor, clean, address=""):
+    """Add a category to the administrator's own list (county or city), at its end."""
+    region = _own_region(actor)
+    with db.atomic():
+        _check_unique(region, clean)
+        same_list = editable_categories(actor)
+        last = same_list.select(fn.MAX(TrainingCategory.position)).scalar() or 0
+        category = TrainingCategory.create(region=region, position=last + 1, **clean)
+        audit(actor.user, "training_category.create", category, region,
+              {"name": category.name, "name_en": category.name_en}, address)
+    return category
+
+
+def rename_category(actor, category, clean, address=""):
+    """Change a category's Chinese and English names."""
+    before = {"name": category.name, "name_en": category.name_en}
+    if before == clean:
+        return category
+    with db.atomic():
+        _check_unique(category.region_id, clean, category)
+        category.name, category.name_en = clean["name"], clean["name_en"]
+        category.save(only=[TrainingCategory.name, TrainingCategory.name_en])
+        audit(actor.user, "training_category.rename", category, _audit_region(actor, category),
+              {"before": before, "after": clean}, address)
+    return category
+
+
+def move_category(actor, category, direction, address=""):
+    """Move a category one place up or down among the rows the administrator edits."""
+    if direction not in ("up", "down"):
+        raise DomainError(_("Choose up or down."))
+    with db.atomic():
+        rows = _ordered(editable_categories(actor), actor)
+        i = next(k for k, c in enumerate(rows) if c.id == category.id)
+        j = i - 1 if direction == "up" else i + 1
+        if not 0 <= j < len(rows):
+            raise DomainError(_("This category is already first.") if direction == "up"
+                              else _("This category is already last."))
+        slots = sorted(c.position for c in rows)
+        for k in range(1, len(slots)):  # strictly increasing, so equal positions still move
+            slots[k] = max(slots[k], slots[k - 1] + 1)
+        rows[i], rows[j] = rows[j], rows[i]
+        for row, slot in zip(rows, slots):
+            if row.position != slot:
+                TrainingCategory.update(position=slot).where(TrainingCategory.id == row.id).execute()
+        audit(actor.user, "training_category.move", category, _audit_region(actor, category),
+              {"name": category.name, "direction": direction}, address)
+    return category
+
+
+def set_category_active(actor, category, active, address=""):
+    """Deactivate a category (trainings keep it; new ones cannot choose it) or reactivate it."""
+    if category.active == active:
+        return category
+    with db.atomic():
+        if not active and not visible_categories(actor).where(
+                TrainingCategory.active == True, TrainingCategory.id != category.id).exists():  # noqa: E712
+            raise DomainError(_("Keep at least one category in use, or trainings cannot be "
+                                "created."))
+        category.active = active
+        category.save(only=[TrainingCategory.active])
+        audit(actor.user, "training_category.activate" if active else "training_category.deactivate",
+              category, _audit_region(actor, category), {"name": category.name}, address)
+    return category
+
+
+def category_in_use(category):
+    return Training.select().where(Training.category == category.id).exists()
+
+
+def delete_category(actor, category, address=""):
+    """Delete a category that no training uses (one that trainings use can only be deactivated)."""
+    with db.atomic():
+        if category_in_use(category):
+            raise DomainError(_("Trainings use this category, so it cannot be deleted. "
+                                "Deactivate it instead."))
+        if category.active and not visible_categories(actor).where(
+                TrainingCategory.active == True, TrainingCategory.id != category.id).exists():  # noqa: E712
+            raise DomainError(_("Keep at least one category in use, or trainings cannot be "
+                                "created."))
+        audit(actor.user, "training_category.delete", category, _audit_region(actor, category),
+              {"name": category.name, "name_en": category.name_en}, address)
+        try:
+            with db.atomic():
+                category.delete_instance()
+        except IntegrityError:  # a training took it meanwhile
+            raise DomainError(_("Trainings use this category, so it cannot be deleted. "
+                                "Deactivate it instead.")) from None
 
 
 # ------------------------------------------------------------------ windows
@@ -312,6 +534,65 @@ def load_training(training_id):
     return row
 
 
+# ------------------------------------------------------------------ distance from the venue
+#
+# With the person's consent, the confirm page sends the phone's position once. It is used
+# here to work out the distance to the venue and then dropped: an attendance row keeps only
+# the flag 'far' and that distance rounded to 10 m, and only when it is beyond the geofence.
+
+EARTH_RADIUS_M = 6371008.8
+GEOFENCE_METRES = 500
+MAX_ACCURACY_M = 1000
+
+
+@dataclass
+class Position:
+    """A phone's position as the browser gave it (WGS-84 degrees, accuracy in metres)."""
+    latitude: float
+    longitude: float
+    accuracy: float = 0.0
+
+
+def _finite(value):
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def parse_position(latitude, longitude, accuracy=None):
+    """Return a Position from form values, or None when they are missing or not a position."""
+    lat, lng = _finite(latitude), _finite(longitude)
+    if lat is None or lng is None or not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        return None
+    acc = _finite(accuracy)
+    return Position(lat, lng, acc if acc is not None and acc >= 0 else 0.0)
+
+
+def distance_m(lat1, lng1, lat2, lng2):
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def far_from_venue(training, position, geofence=GEOFENCE_METRES):
+    """Return the distance rounded to 10 m when the position is beyond the geofence, else None.
+
+    The phone's own accuracy (at most 1 km of it) counts in the person's favour: a position
+    known only to within 800 m is not called far at 1 km.
+    """
+    if position is None or training.latitude is None or training.longitude is None:
+        return None
+    metres = distance_m(training.latitude, training.longitude, position.latitude,
+                        position.longitude)
+    if metres - min(position.accuracy, MAX_ACCURACY_M) <= geofence:
+        return None
+    return int(round(metres / 10.0)) * 10
+
+
 # ------------------------------------------------------------------ check-in and check-out
 
 def write_transaction():
@@ -338,8 +619,11 @@ def _existing(training, user):
     return Attendance.get_or_none(Attendance.training == training.id, Attendance.user == user.id)
 
 
-def check_in(training, user, at, method="qr", device="", flags=""):
-    """Check the person in at `at` (the scan time); idempotent under concurrent repeats."""
+def check_in(training, user, at, method="qr", device="", flags="", distance=None):
+    """Check the person in at `at` (the scan time); idempotent under concurrent repeats.
+
+    `distance` is the metres from the venue of a scan flagged 'far' (see far_from_venue).
+    """
     refused = _gate(training, user)
     if refused:
         return refused
@@ -356,7 +640,7 @@ def check_in(training, user, at, method="qr", device="", flags=""):
         flags = _add_flag(flags, "shared_device")
     late = is_late(training, at)
     fresh = Attendance(training=training.id, user=user.id, checked_in_at=at, method_in=method,
-                       late=late, device=device, flags=flags)
+                       late=late, device=device, flags=flags, distance_m=distance)
     fresh.credited_hours, fresh.needs_review = compute_credit(training, fresh)
     with write_transaction():
         try:
@@ -371,6 +655,7 @@ def check_in(training, user, at, method="qr", device="", flags=""):
             taken = (Attendance.update(status="present", checked_in_at=at, method_in=method,
                                        late=late, device=device,
                                        flags=_add_flag(row.flags, flags) if flags else row.flags,
+                                       distance_m=_farthest(row.distance_m, distance),
                                        updated_at=utcnow())
                      .where(Attendance.id == row.id, Attendance.checked_in_at.is_null())
                      .execute())
@@ -383,7 +668,12 @@ def check_in(training, user, at, method="qr", device="", flags=""):
     return Outcome(CHECKED_IN, training, row, at, late)
 
 
-def check_out(training, user, at, method="qr", flags=""):
+def _farthest(kept, distance):
+    values = [d for d in (kept, distance) if d is not None]
+    return max(values) if values else None
+
+
+def check_out(training, user, at, method="qr", flags="", distance=None):
     """Check the person out at `at` and credit their hours; idempotent under concurrent repeats."""
     refused = _gate(training, user)
     if refused:
@@ -411,7 +701,9 @@ def check_out(training, user, at, method="qr", flags=""):
             return Outcome(NOT_CHECKED_IN, training, row)
         if flags:
             row.flags = _add_flag(row.flags, flags)
-            Attendance.update(flags=row.flags).where(Attendance.id == row.id).execute()
+            row.distance_m = _farthest(row.distance_m, distance)
+            Attendance.update(flags=row.flags, distance_m=row.distance_m).where(
+                Attendance.id == row.id).execute()
         hours = record_credit(training, row)
     return Outcome(CHECKED_OUT, training, row, at, hours=hours)
 
@@ -420,8 +712,12 @@ def _unix(dt):
     return dt.replace(tzinfo=datetime.UTC).timestamp()
 
 
-def scan(user, code, scanned_at, method=None, device="", expected_training=None, extra_flags=""):
-    """Act on a scanned code at its scan time: check in, check out, or say why not."""
+def scan(user, code, scanned_at, method=None, device="", expected_training=None, extra_flags="",
+         position=None, geofence=GEOFENCE_METRES):
+    """Act on a scanned code at its scan time: check in, check out, or say why not.
+
+    `position` is the phone's, shared with consent on the confirm page (else None).
+    """
     training = load_training(code.training_id)
     if training is None or not qr.authentic(training.secret, code):
         return Outcome(INVALID)
@@ -441,9 +737,12 @@ def scan(user, code, scanned_at, method=None, device="", expected_training=None,
         # The printable code checks in until check-in closes, and checks out after that.
         purpose = "in" if scanned_at <= checkin_window(training)[1] else "out"
     method = method or "qr"
+    distance = far_from_venue(training, position, geofence)
+    if distance is not None:
+        flags = _add_flag(flags, "far")
     if purpose == "in":
-        return check_in(training, user, scanned_at, method, device, flags)
-    return check_out(training, user, scanned_at, method, flags)
+        return check_in(training, user, scanned_at, method, device, flags, distance)
+    return check_out(training, user, scanned_at, method, flags, distance)
 
 
 def scan_typed(user, typed, at, device=""):
@@ -651,6 +950,7 @@ def clean_training(data, categories, firms, people, to_utc):
             or credit % QUARTER != 0:
         raise DomainError(_("Credit hours must be between 0.25 and 24, in quarter hours."),
                           field="credit_hours")
+    latitude, longitude = clean_venue(data.get("latitude"), data.get("longitude"))
     audience = data.get("audience") or "region"
     if audience not in ("region", "firms", "people"):
         raise DomainError(_("Choose who the training is for."), field="audience")
@@ -667,6 +967,7 @@ def clean_training(data, categories, firms, people, to_utc):
             raise DomainError(_("Choose at least one person from the list."), field="person_ids")
     clean = {
         "title": title, "category": category, "place": place, "credit_hours": credit,
+        "latitude": latitude, "longitude": longitude,
         "start_at": to_utc(datetime.datetime.combine(day, start)),
         "end_at": to_utc(datetime.datetime.combine(day, end)),
         "audience": audience, "firms": chosen_firms, "people": chosen_people,
@@ -686,6 +987,31 @@ def clean_training(data, categories, firms, people, to_utc):
     if clean["late_after"] > clean["checkin_closes_after"]:
         raise DomainError(_("“Late after” cannot be later than check-in closes."), field="late_after")
     return clean
+
+
+def clean_venue(latitude, longitude):
+    """Validate the venue's optional position; return (latitude, longitude), both None if empty.
+
+    A pair pasted whole into the latitude box ("31.2304, 121.4737") is split.
+    """
+    lat_text = " ".join(str(latitude or "").split())
+    lng_text = " ".join(str(longitude or "").split())
+    if not lng_text and ("," in lat_text or "，" in lat_text):
+        lat_text, _sep, lng_text = lat_text.replace("，", ",").partition(",")
+        lat_text, lng_text = lat_text.strip(), lng_text.strip()
+    if not lat_text and not lng_text:
+        return None, None
+    if not lat_text or not lng_text:
+        raise DomainError(_("Enter both the latitude and the longitude, or leave both empty."),
+                          field="latitude" if not lat_text else "longitude")
+    lat, lng = _finite(lat_text), _finite(lng_text)
+    if lat is None or not -90 <= lat <= 90:
+        raise DomainError(_("The latitude must be a number from -90 to 90, like 31.2304."),
+                          field="latitude")
+    if lng is None or not -180 <= lng <= 180:
+        raise DomainError(_("The longitude must be a number from -180 to 180, like 121.4737."),
+                          field="longitude")
+    return round(lat, 6), round(lng, 6)
 
 
 def _getlist(data, name):

@@ -5,7 +5,7 @@ import secrets
 
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, make_response, redirect,
                    request, session, url_for)
-from flask_babel import gettext as _
+from flask_babel import format_decimal, get_locale, gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from peewee import JOIN
 
@@ -50,11 +50,12 @@ def index():
     return render("trainings/index.html", upcoming=upcoming, past=past)
 
 
-def _form_choices():
+def _form_choices(training=None):
     firms = services.firm_choices(g.actor)
     people = list(perm.people(g.actor).where(User.active == True, User.firm.is_null(False))  # noqa: E712
                   .order_by(User.firm, User.name))
-    return services.ensure_categories(), firms, people
+    services.ensure_categories()
+    return services.form_categories(g.actor, training), firms, people
 
 
 def _form_data(training):
@@ -70,6 +71,8 @@ def _form_data(training):
         "checkin_closes_after", "late_after", "checkout_opens_before", "checkout_closes_after",
         "rotation_seconds")}
     data.update({"category_id": training.category_id, "date": start.date().isoformat(),
+                 "latitude": "" if training.latitude is None else f"{training.latitude:.6f}",
+                 "longitude": "" if training.longitude is None else f"{training.longitude:.6f}",
                  "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M"),
                  "credit_hours": f"{training.credit_hours.normalize():f}",
                  "firm_ids": [str(f.firm_id) for f in training.audience_firms],
@@ -96,7 +99,7 @@ def form(training_id=None):
     training = _load(training_id) if training_id else None
     if training is not None and training.status == "cancelled":
         raise DomainError(_("This training was cancelled and cannot be changed."))
-    categories, firms, people = _form_choices()
+    categories, firms, people = _form_choices(training)
     error = field = None
     data = _form_data(training)
     if request.method == "POST":
@@ -127,6 +130,7 @@ def detail(training_id):
     training = _load(training_id)
     return render("trainings/detail.html", training=training,
                   counts=services.counts(training),
+                  geofence=current_app.config["TRAINING_GEOFENCE_METRES"],
                   checkin=services.checkin_window(training),
                   checkout=services.checkout_window(training))
 
@@ -286,7 +290,13 @@ def confirm_post():
     if ticket is None:
         return _remember_result(services.Outcome(services.EXPIRED))
     code, scanned_at = ticket
-    outcome = services.scan(g.user, code, scanned_at, device=_device_id())
+    # The phone's position, only when the person ticked the box (used once, never stored).
+    position = None
+    if request.form.get("share_location") == "1":
+        position = services.parse_position(request.form.get("lat"), request.form.get("lng"),
+                                           request.form.get("accuracy"))
+    outcome = services.scan(g.user, code, scanned_at, device=_device_id(), position=position,
+                            geofence=current_app.config["TRAINING_GEOFENCE_METRES"])
     return _remember_result(outcome)
 
 
@@ -531,13 +541,37 @@ def flag_label(flag):
         "stale_code": _("code used late"),
         "no_checkout": _("no check-out"),
         "left_early": _("left early"),
+        "far": _("far from the venue"),
     }.get(flag, flag)
+
+
+def distance_label(metres):
+    """Return a distance for people: '650 m', '2.3 km'."""
+    if metres is None:
+        return ""
+    if metres < 1000:
+        return _("%(n)s m", n=format_decimal(metres))
+    return _("%(n)s km", n=format_decimal(round(metres / 1000, 1), format="#,##0.#"))
+
+
+def flag_text(flag, att=None):
+    """A flag's label, with the distance for 'far' when it is known."""
+    if flag == "far" and att is not None and att.distance_m is not None:
+        return _("far from the venue: %(distance)s", distance=distance_label(att.distance_m))
+    return flag_label(flag)
 
 
 @trainings_bp.app_template_global()
 def attendance_labels():
     """Expose the method and flag labels to templates."""
-    return {"method": method_label, "flag": flag_label}
+    return {"method": method_label, "flag": flag_label, "flag_text": flag_text,
+            "distance": distance_label}
+
+
+@trainings_bp.app_template_global()
+def category_label(category):
+    """A training category's name in the reader's language."""
+    return services.category_name(category, str(get_locale()) == "en")
 
 
 @trainings_bp.route("/trainings/<int:training_id>/attendance.xlsx")
@@ -566,7 +600,7 @@ def export(training_id):
                    _hhmm(att.checked_in_at) if att else "", _hhmm(att.checked_out_at) if att else "",
                    duration, float(att.credited_hours) if att else 0,
                    method_label(att.method_in) if att and att.checked_in_at else "",
-                   "; ".join(flag_label(f) for f in row["flags"]), status,
+                   "; ".join(flag_text(f, att) for f in row["flags"]), status,
                    att.note if att else ""])
     for column, width in zip("ABCDEFGHIJ", (12, 24, 8, 8, 10, 10, 14, 20, 12, 30)):
         ws.column_dimensions[column].width = width
@@ -584,3 +618,6 @@ def signin_sheet(training_id):
     """A printable sign-in sheet with a signature column."""
     training = _load(training_id)
     return render("trainings/signin_sheet.html", training=training, rows=_sheet_rows(training))
+
+
+from . import category_views  # noqa: E402,F401
