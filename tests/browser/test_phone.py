@@ -247,6 +247,8 @@ def test_layout_checks_can_fail(phone):
     page.goto(HOME_PATHS["practitioner"])
     page.evaluate("""() => {
       document.body.style.paddingBottom = '0';
+      const spacer = document.querySelector('.tabbar-spacer');
+      if (spacer) { spacer.style.display = 'none'; }
       const main = document.querySelector('main');
       main.style.paddingBottom = '0';
       const wide = document.createElement('div');
