@@ -4,7 +4,6 @@ import os
 import secrets
 from decimal import Decimal
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN, IntegrityError, fn
@@ -439,7 +438,7 @@ def save_activity(actor, branch, clean, uploads=(), activity=None, address=""):
                   {"branch": branch.id, "kind": activity.kind, "topic": activity.topic,
                    "start": activity.start_at, "photos": len(uploads)}, address)
     except Exception:
-        _remove_files(written)
+        files.remove_files(written)
         raise
     return activity
 
@@ -488,40 +487,17 @@ def read_photos(storages, existing=0):
     return uploads
 
 
-def photo_root():
-    """The folder activity photos live in (outside the static folder)."""
-    return os.path.join(current_app.config["UPLOAD_DIR"], "activities")
+PHOTO_FOLDER = "activities"
 
 
 def photo_path(stored_name, thumb=False):
-    """Return the file path of a stored photo (or of its thumbnail)."""
-    if thumb:
-        stored_name = stored_name.rsplit(".", 1)[0] + ".t.jpg"
-    return os.path.join(photo_root(), stored_name[:2], stored_name)
-
-
-def _write(path, data):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.{secrets.token_hex(4)}.tmp"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    """Return the file path of a stored photo (or of its thumbnail), outside the web root."""
+    return files.path_for(stored_name, thumb=thumb, folder=PHOTO_FOLDER)
 
 
 def _store_photo(upload):
     full, thumb = upload
-    stored = secrets.token_hex(16) + ".jpg"
-    _write(photo_path(stored), full)
-    _write(photo_path(stored, thumb=True), thumb)
-    return stored, [photo_path(stored), photo_path(stored, thumb=True)]
-
-
-def _remove_files(paths):
-    for path in paths:
-        try:
-            os.remove(path)
-        except FileNotFoundError:
-            pass
+    return files.store(files.Upload(full, thumb, "image/jpeg", ""), folder=PHOTO_FOLDER)
 
 
 def remove_photo(actor, activity, photo, address=""):
@@ -530,7 +506,7 @@ def remove_photo(actor, activity, photo, address=""):
         photo.delete_instance()
         audit(actor, "activity.photo_remove", activity, activity.branch.county_id,
               {"photo": photo.id}, address)
-    _remove_files([photo_path(photo.stored_name), photo_path(photo.stored_name, thumb=True)])
+    files.remove_files([photo_path(photo.stored_name), photo_path(photo.stored_name, thumb=True)])
 
 
 # ------------------------------------------------------------------ attendance

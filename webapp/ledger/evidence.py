@@ -141,16 +141,16 @@ def read_uploads(files, existing_photos=0, existing_pdfs=0):
     return uploads
 
 
-def upload_root():
-    """The folder evidence lives in (outside the static folder)."""
-    return os.path.join(current_app.config["UPLOAD_DIR"], "evidence")
+def upload_root(folder="evidence"):
+    """The folder uploads of one kind live in (outside the static folder)."""
+    return os.path.join(current_app.config["UPLOAD_DIR"], folder)
 
 
-def path_for(stored_name, thumb=False):
+def path_for(stored_name, thumb=False, folder="evidence"):
     """Return the file path of a stored name (or of its thumbnail)."""
     if thumb:
         stored_name = stored_name.rsplit(".", 1)[0] + ".t.jpg"
-    return os.path.join(upload_root(), stored_name[:2], stored_name)
+    return os.path.join(upload_root(folder), stored_name[:2], stored_name)
 
 
 def _write(path, data):
@@ -161,15 +161,14 @@ def _write(path, data):
     os.replace(tmp, path)
 
 
-def store(upload):
+def store(upload, folder="evidence"):
     """Write one upload under a random name; return (stored_name, [paths written])."""
     stored = secrets.token_hex(16) + (".pdf" if upload.is_pdf else ".jpg")
-    written = []
-    _write(path_for(stored), upload.data)
-    written.append(path_for(stored))
+    written = [path_for(stored, folder=folder)]
+    _write(written[0], upload.data)
     if upload.thumb:
-        _write(path_for(stored, thumb=True), upload.thumb)
-        written.append(path_for(stored, thumb=True))
+        written.append(path_for(stored, thumb=True, folder=folder))
+        _write(written[1], upload.thumb)
     return stored, written
 
 
