@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 5000
 export FLASK_APP := webapp
 
-.PHONY: run test test-sqlite test-postgres install translations migrate demo serve-https lint clean browser
+.PHONY: run test test-sqlite test-postgres install translations migrate demo serve-https clean browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -46,9 +46,6 @@ browser:
 
 test: translations browser
 	@bash tests/run_all.sh
-
-lint:
-	$(BIN)/python -m pyflakes webapp tests || true
 
 clean:
 	rm -rf $(VENV) instance/ledger.db* tests/browser/screenshots
