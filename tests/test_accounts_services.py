@@ -150,7 +150,8 @@ def test_success_clears_the_account_failures(make_user, fast_passwords):
 def test_sessions_start_resolve_and_end(make_user):
     user = make_user()
     token = services.start_session(user, "Phone A " + "x" * 300)
-    found, row = services.session_user(token)
+    found, session_id = services.session_user(token)
+    row = UserSession.get_by_id(session_id)
     assert found.id == user.id and row.token == token
     assert len(row.user_agent) == 200
     assert services.session_user(None) == (None, None)

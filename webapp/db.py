@@ -70,6 +70,22 @@ def init_app(app):
             db.close()
 
 
+_PREPARED = {}
+
+
+def prepared(key, build):
+    """Return (sql, params) of a hot-path query, built once per database.
+
+    Building SQL is most of peewee's cost for small queries; the queries that run on
+    every request (who is signed in, their roles) are built once and reused.
+    """
+    cache_key = (key, type(db.obj))
+    hit = _PREPARED.get(cache_key)
+    if hit is None:
+        hit = _PREPARED[cache_key] = build().sql()
+    return hit
+
+
 def is_postgres():
     """Say whether the bound database is PostgreSQL."""
     return isinstance(db.obj, PostgresqlDatabase)

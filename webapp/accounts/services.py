@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
 from peewee import IntegrityError, fn
 
-from ..db import db, utcnow
+from ..db import db, prepared, utcnow
 from ..errors import DomainError, NotAllowed
 from .models import AuditEvent, Firm, LoginAttempt, RoleGrant, User, UserSession
 
@@ -108,19 +108,29 @@ def start_session(user, user_agent=""):
     return token
 
 
+_TOKEN = "\x00token\x00"
+
+
+def _session_query():
+    return (User.select(User, UserSession.id.alias("session_id"),
+                        UserSession.last_seen_at.alias("session_seen"))
+            .join(UserSession, on=(UserSession.user == User.id))
+            .where(UserSession.token == _TOKEN, UserSession.ended_at.is_null(),
+                   User.active == True))  # noqa: E712
+
+
 def session_user(token):
-    """Return (user, session) for a live session token, else (None, None)."""
+    """Return (user, session id) for a live session token, else (None, None)."""
     if not token:
         return None, None
-    row = (UserSession.select(UserSession, User).join(User)
-           .where(UserSession.token == token, UserSession.ended_at.is_null(), User.active == True)  # noqa: E712
-           .first())
-    if row is None:
+    sql, params = prepared("session_user", _session_query)
+    user = next(iter(User.raw(sql, *[token if p == _TOKEN else p for p in params])), None)
+    if user is None:
         return None, None
     now = utcnow()
-    if now - row.last_seen_at > datetime.timedelta(minutes=5):
-        UserSession.update(last_seen_at=now).where(UserSession.id == row.id).execute()
-    return row.user, row
+    if now - UserSession.last_seen_at.python_value(user.session_seen) > datetime.timedelta(minutes=5):
+        UserSession.update(last_seen_at=now).where(UserSession.id == user.session_id).execute()
+    return user, user.session_id
 
 
 def end_session(token):
