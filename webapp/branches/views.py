@@ -1,12 +1,10 @@
 """Party branches: the county's list, a branch and its members, activities, attendance, QR
 check-in, and a member's party record."""
-import datetime
 import io
 
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, request, send_file,
                    session, url_for)
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..accounts import permissions as perm
 from ..accounts.models import User
@@ -15,13 +13,11 @@ from ..db import utcnow
 from ..errors import DomainError
 from ..htmx import is_htmx, redirect_after_post, render
 from ..i18n import local_today, to_local
-from ..trainings import qr
+from ..trainings import qr, tickets
 from . import checkin, services
 from .models import ActivityPhoto, Branch, BranchActivity, BranchMember
 
 branches_bp = Blueprint("branches", __name__)
-
-TICKET_MINUTES = 10
 
 
 @branches_bp.app_context_processor
@@ -481,21 +477,8 @@ def live(activity_id):
 
 # ------------------------------------------------------------------ QR check-in: members
 
-def _serializer():
-    return URLSafeTimedSerializer(current_app.secret_key, salt="activity-scan-ticket")
-
-
 def _ticket():
-    """Return (code, scanned_at) from the signed scan ticket in the session, or None."""
-    raw = session.get("activity_scan")
-    if not raw:
-        return None
-    try:
-        aid, purpose, slice_no, mac, at = _serializer().loads(raw, max_age=TICKET_MINUTES * 60)
-    except (BadSignature, ValueError, TypeError):
-        return None
-    scanned = datetime.datetime.fromtimestamp(at, datetime.UTC).replace(tzinfo=None)
-    return qr.Code(int(aid), purpose, int(slice_no), mac), scanned
+    return tickets.read_ticket("activity_scan", "activity-scan-ticket")
 
 
 def _show_result(outcome, status=200):
@@ -522,8 +505,7 @@ def scanned(activity_id, purpose, activity_slice, activity_mac):
         return _show_result(checkin.Outcome(checkin.EXPIRED, item), 410)
     if state not in (qr.FRESH, qr.STALE):
         return _show_result(checkin.Outcome(checkin.INVALID, item), 400)
-    session["activity_scan"] = _serializer().dumps(
-        [item.id, code.purpose, code.slice_no, code.mac, qr.now_seconds()])
+    tickets.write_ticket("activity_scan", "activity-scan-ticket", item.id, code)
     return redirect(url_for("branches.confirm"), code=303)
 
 
@@ -538,10 +520,9 @@ def confirm():
     item = BranchActivity.get_or_none(BranchActivity.id == code.training_id)
     if item is None:
         return _show_result(checkin.Outcome(checkin.INVALID), 400)
-    left = TICKET_MINUTES - int((utcnow() - scanned_at).total_seconds() // 60)
     return render("branches/checkin_confirm.html", activity=item, scanned_at=scanned_at,
-                  minutes_left=max(left, 1), next_url=url_for("branches.confirm"),
-                  login_value="")
+                  minutes_left=tickets.minutes_left(scanned_at, utcnow()),
+                  next_url=url_for("branches.confirm"), login_value="")
 
 
 @branches_bp.route("/party/checkin", methods=["POST"])

@@ -6,7 +6,6 @@ import secrets
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, make_response, redirect,
                    request, session, url_for)
 from flask_babel import format_decimal, get_locale, gettext as _
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from peewee import JOIN
 
 from ..accounts import permissions as perm
@@ -18,13 +17,12 @@ from ..htmx import redirect_after_post, render
 from ..i18n import local_today, to_local, to_utc
 from ..pwa import keep_offline
 from . import qr
-from . import services
+from . import services, tickets
 from .models import Attendance, Training
 
 trainings_bp = Blueprint("trainings", __name__)
 
 ADMINS = ("county_admin", "city_admin")
-TICKET_MINUTES = 10
 DEVICE_COOKIE = "gl_device"
 
 
@@ -203,21 +201,8 @@ def poster(training_id):
 
 # ------------------------------------------------------------------ scanning
 
-def _serializer():
-    return URLSafeTimedSerializer(current_app.secret_key, salt="scan-ticket")
-
-
 def _ticket():
-    """Return (code, scanned_at) from the signed scan ticket in the session, or None."""
-    raw = session.get("scan")
-    if not raw:
-        return None
-    try:
-        tid, purpose, slice_no, mac, at = _serializer().loads(raw, max_age=TICKET_MINUTES * 60)
-    except (BadSignature, ValueError, TypeError):
-        return None
-    scanned = datetime.datetime.fromtimestamp(at, datetime.UTC).replace(tzinfo=None)
-    return qr.Code(int(tid), purpose, int(slice_no), mac), scanned
+    return tickets.read_ticket("scan", "scan-ticket")
 
 
 def _show_result(outcome, status=200):
@@ -247,8 +232,7 @@ def scanned(training_id, purpose, slice_no, mac):
         return _show_result(services.Outcome(services.EXPIRED, training), 410)
     if state not in (qr.FRESH, qr.STALE):
         return _show_result(services.Outcome(services.INVALID, training), 400)
-    session["scan"] = _serializer().dumps(
-        [training.id, code.purpose, code.slice_no, code.mac, qr.now_seconds()])
+    tickets.write_ticket("scan", "scan-ticket", training.id, code)
     return redirect(url_for("trainings.confirm"), code=303)
 
 
@@ -270,9 +254,9 @@ def confirm():
     purpose = code.purpose
     if purpose == "static":
         purpose = "in" if scanned_at <= services.checkin_window(training)[1] else "out"
-    left = TICKET_MINUTES - int((utcnow() - scanned_at).total_seconds() // 60)
     response = render("trainings/confirm.html", training=training, purpose=purpose,
-                      scanned_at=scanned_at, minutes_left=max(left, 1),
+                      scanned_at=scanned_at,
+                      minutes_left=tickets.minutes_left(scanned_at, utcnow()),
                       next_url=url_for("trainings.confirm"), login_value="")
     if not _device_id():
         response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(16), max_age=3 * 365 * 86400,
