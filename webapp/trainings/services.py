@@ -10,7 +10,7 @@ from peewee import IntegrityError, fn
 
 from ..accounts.models import Firm, Region, RoleGrant, User
 from ..accounts.services import audit
-from ..db import db, is_postgres, utcnow
+from ..db import db, is_postgres, prepared, utcnow
 from ..errors import DomainError
 from ..i18n import to_local
 from . import qr
@@ -527,11 +527,15 @@ def _category_name(training):
     return category[:40]
 
 
+def _training_query():
+    return (Training.select(Training, TrainingCategory.name.alias("_category_name"))
+            .join(TrainingCategory).where(Training.id == 0))
+
+
 def load_training(training_id):
     """Load a training with its category name in one query (the check-in path is hot)."""
-    row = (Training.select(Training, TrainingCategory.name.alias("_category_name"))
-           .join(TrainingCategory).where(Training.id == training_id).objects().first())
-    return row
+    sql, _params = prepared("load_training", _training_query)
+    return next(iter(Training.raw(sql, int(training_id))), None)
 
 
 # ------------------------------------------------------------------ distance from the venue
@@ -615,6 +619,18 @@ def _gate(training, user):
     return None
 
 
+def _device_query():
+    return (Attendance.select(Attendance.id)
+            .where(Attendance.training == 0, Attendance.device == "", Attendance.user != 0)
+            .limit(1))
+
+
+def _device_used_by_another(training_id, device, user_id):
+    """Say whether another person already checked in to the training from this device."""
+    sql, _params = prepared("device_used", _device_query)
+    return db.execute_sql(sql, (training_id, device, user_id, 1)).fetchone() is not None
+
+
 def _existing(training, user):
     return Attendance.get_or_none(Attendance.training == training.id, Attendance.user == user.id)
 
@@ -634,9 +650,7 @@ def check_in(training, user, at, method="qr", device="", flags="", distance=None
             return Outcome(ALREADY_IN, training, row, row.checked_in_at, row.late)
         return Outcome(closed, training, at=checkin_window(training)[0] if closed == NOT_OPEN else None)
     device = (device or "")[:64]
-    if device and (Attendance.select().where(Attendance.training == training.id,
-                                             Attendance.device == device,
-                                             Attendance.user != user.id).exists()):
+    if device and _device_used_by_another(training.id, device, user.id):
         flags = _add_flag(flags, "shared_device")
     late = is_late(training, at)
     fresh = Attendance(training=training.id, user=user.id, checked_in_at=at, method_in=method,
@@ -907,7 +921,7 @@ def _int_field(data, name, default, low, high, label):
     raw = str(data.get(name, "") or "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not (low <= int(raw) <= high):
+    if not (raw.isascii() and raw.isdigit()) or not (low <= int(raw) <= high):
         raise DomainError(_("%(label)s must be a whole number from %(a)d to %(b)d.",
                             label=label, a=low, b=high), field=name)
     return int(raw)
