@@ -650,3 +650,23 @@ def test_actor_county_ids(town):
         [town["a"].id, town["b"].id])
     assert actor_for(town["p_a"], "practitioner").county_ids() == []
     assert actor_for(town["p_a"], "practitioner").county_id == town["a"].id
+
+
+def test_ids_too_large_for_a_column_are_not_found(town):
+    actor = actor_for(town["admin_a"], "county_admin")
+    for bad in (2 ** 31, 10 ** 20, "99999999999999999999", "²", "-1", " 1 2"):
+        with pytest.raises(NotFound):
+            perm.get_or_404(perm.people(actor), User, bad)
+    assert perm.object_id(" 42 ") == 42 and perm.object_id(perm.MAX_ID) == perm.MAX_ID
+    for bad in ("²", "٣", "-1", "1.0", "", str(perm.MAX_ID + 1)):
+        with pytest.raises(ValueError):
+            perm.object_id(bad)
+
+
+@pytest.mark.parametrize("path", ["/admin/people/99999999999999999999",
+                                  "/trainings/9223372036854775808",
+                                  "/ledger/entries/2147483648",
+                                  "/branches/99999999999999999999"])
+def test_a_url_id_too_large_for_a_column_is_a_404(client, make_user, fast_passwords, path):
+    client.login(make_user("county_admin"))
+    assert client.get(path).status_code == 404

@@ -2,6 +2,7 @@
 from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
 from . import db as db_module
@@ -13,6 +14,7 @@ def create_app(overrides=None):
     """Build the app: config, database, Babel, security, blueprints, CLI."""
     app = Flask(__name__, template_folder=str(config_module.ROOT / "templates"),
                 static_folder=str(config_module.ROOT / "static"))
+    app.url_map.converters["int"] = IdConverter
     app.config.update(config_module.load(overrides))
     db_module.init_app(app)
     i18n.init_app(app)
@@ -81,6 +83,14 @@ def create_app(overrides=None):
 
     _set_static_version(app)
     return app
+
+
+class IdConverter(IntegerConverter):
+    """An <int:...> URL part that fits a database id, so /x/99999999999999999999 is a 404."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)  # ids are 32-bit on PostgreSQL; SQLite fails above 2**63
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _set_static_version(app):

@@ -193,13 +193,24 @@ def entries(actor, model):
     return query.where(model.user == actor.user.id)
 
 
-def get_or_404(query, model, object_id):
+MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL; SQLite raises OverflowError above 2**63
+
+
+def object_id(value):
+    """Parse an id a browser sent (ASCII digits that fit an id column), or raise ValueError."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
+        raise ValueError(f"not an id: {value!r}")
+    return int(text)
+
+
+def get_or_404(query, model, object_id_):
     """Load one row through a scoped query, or answer 404."""
     try:
-        object_id = int(object_id)
+        object_id_ = object_id(object_id_)
     except (TypeError, ValueError):
         abort(404)
-    row = query.where(model.id == object_id).first()
+    row = query.where(model.id == object_id_).first()
     if row is None:
         abort(404)
     return row
