@@ -570,3 +570,19 @@ def test_an_unknown_login_costs_a_password_check_too(client, monkeypatch):
     response = client.post("/login", {"login": "13012345678", "password": "guess"})
     assert response.status_code == 401
     assert spent == ["guess"]
+
+
+def test_people_filter_with_a_firm_id_too_large_lists_everyone(client, admin, make_user):
+    make_user(name="张三")
+    for value in ("99999999999999999999", "²", "-1"):
+        response = client.htmx_get(f"/admin/people?firm={value}")
+        assert response.status_code == 200
+        assert [text_of(r.find("strong")) for r in soup(response).select("li.list-row")] == ["张三"]
+
+
+@pytest.mark.parametrize("birth_year", ["²⁰¹⁰", "١٩٧٠"])
+def test_a_birth_year_in_other_digits_is_refused_not_a_500(client, admin, world, birth_year):
+    page = client.post("/admin/people/new", person_form(world, birth_year=birth_year))
+    assert page.status_code == 400
+    assert "Birth year" in field_error(page, "birth_year")
+    assert User.select().where(User.name == "赵敏").count() == 0

@@ -222,7 +222,8 @@ def clean_birth_year(value, this_year):
         return None
     if value.endswith(".0"):
         value = value[:-2]
-    if not value.isdigit() or not (this_year - 90 <= int(value) <= this_year - 18):
+    if not (value.isascii() and value.isdigit()) or not (
+            this_year - 90 <= int(value) <= this_year - 18):
         raise DomainError(_("Birth year must be a year between %(a)d and %(b)d.",
                             a=this_year - 90, b=this_year - 18), field="birth_year")
     return int(value)

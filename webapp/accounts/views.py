@@ -231,7 +231,7 @@ def people():
     """The county's practitioners, searchable and filterable by firm."""
     query = _practitioners()
     q = (request.args.get("q") or "").strip()[:40]
-    firm_id = request.args.get("firm", type=int)
+    firm_id = request.args.get("firm", type=perm.object_id)
     show = request.args.get("show", "active")
     if q:
         query = query.where(User.name.contains(q) | User.phone.contains(q)
