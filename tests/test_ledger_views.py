@@ -500,3 +500,16 @@ def test_admin_and_director_homes_lead_to_the_queue(app, people):
         assert soup(home).select_one("main a[href='/ledger/review']") is not None
         nav = soup(home).select_one("nav.tabbar a[href='/ledger/review']")
         assert nav is not None
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "²", "-1"])
+def test_ids_that_are_not_ids_in_queries_and_picks_are_ignored(app, people, waiting, value):
+    as_p = signed_in(app, people["p"])
+    log = as_p.get(f"/ledger/?saved={value}")
+    assert log.status_code == 200 and soup(log).select(".tiles a.tile")
+    admin = signed_in(app, people["admin"])
+    queue = admin.get(f"/ledger/review?firm={value}")
+    assert queue.status_code == 200 and soup(queue).select("input[name=pick]")
+    bulk = admin.post("/ledger/review/bulk", {"pick": f"{value}:1"})
+    assert bulk.status_code == 400
+    assert Entry.select().where(Entry.status == "approved").count() == 0

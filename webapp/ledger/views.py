@@ -80,7 +80,7 @@ def _form_context(kind, data, error=None, field=None, entry=None):
 def log():
     """The Log tab: three tiles, what was just saved (with undo), and recent entries."""
     saved = None
-    saved_id = request.args.get("saved", type=int)
+    saved_id = request.args.get("saved", type=perm.object_id)
     if saved_id:
         saved = _own_entries().where(Entry.id == saved_id).first()
     recent = list(_own_entries().where(Entry.source == "self")
@@ -250,7 +250,7 @@ def evidence_file(evidence_id):
 def _queue_filters():
     kind = request.values.get("kind")
     kind = kind if kind in services.KIND_GROUPS else None
-    firm_id = request.values.get("firm", type=int)
+    firm_id = request.values.get("firm", type=perm.object_id)
     group = "firm" if request.values.get("group") == "firm" else "person"
     return kind, firm_id, group
 
@@ -344,8 +344,10 @@ def _picks():
     picks = []
     for value in request.form.getlist("pick")[:500]:
         entry_id, _sep, version = value.partition(":")
-        if entry_id.isdigit():
-            picks.append((int(entry_id), version or None))
+        try:
+            picks.append((perm.object_id(entry_id), version or None))
+        except ValueError:
+            continue
     return picks
 
 
