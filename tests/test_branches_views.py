@@ -531,3 +531,15 @@ def test_a_planned_activity_whose_time_has_come_offers_attendance(client, party)
     client.post(f"/branch/activities/{past.id}/attendance",
                 {"user_id": party["members"][0].id, "status": "present"})
     assert BranchActivity.get_by_id(past.id).status == "held"
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "²", "-1"])
+def test_secretary_and_member_with_an_id_that_is_not_an_id_are_refused(client, party, value):
+    branch = party["branch"]
+    client.login(party["admin_a"])
+    for path in (f"/branches/{branch.id}/secretary", f"/branches/{branch.id}/members"):
+        response = client.post(path, {"user_id": value})
+        assert response.status_code == 400
+        assert text_of(soup(response).select_one(".field-error, .form-error, [role=alert]"))
+    assert audit_actions() == []
+    assert Branch.get_by_id(branch.id).secretary_id == party["secretary"].id

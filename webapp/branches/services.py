@@ -59,8 +59,9 @@ def _text(data, name, label_message, max_len, required=False, too_long=None):
 
 
 def _as_id(value):
+    from ..accounts.permissions import object_id  # permissions imports this package's models
     try:
-        return int(str(value).strip())
+        return object_id(value)
     except (TypeError, ValueError):
         return None
 
