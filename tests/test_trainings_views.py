@@ -286,6 +286,10 @@ def test_admin_creates_and_edits_a_training(client, make_user, world, category):
     ({"audience": "firms"}, "firm_ids", "Choose at least one firm"),
     ({"late_after": "45"}, "late_after", "“Late after” cannot be later"),
     ({"rotation_seconds": "2"}, "rotation_seconds", "must be a whole number from 5 to 60"),
+    ({"rotation_seconds": "¹⁰"}, "rotation_seconds", "must be a whole number from 5 to 60"),
+    ({"category_id": "99999999999999999999"}, "category_id", "Choose a category."),
+    ({"audience": "firms", "firm_ids": "99999999999999999999"}, "firm_ids",
+     "Choose at least one firm"),
     ({"category_id": "999"}, "category_id", "Choose a category."),
 ])
 def test_training_form_bad_input(client, make_user, category, over, field, message):
