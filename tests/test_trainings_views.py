@@ -170,6 +170,15 @@ def test_code_for_another_training(client, live_training, person):
     assert outcome_of(response) == ("other_training", "This code is for another training: 另一场培训.")
 
 
+@pytest.mark.parametrize("value", ["99999999999999999999", "²", "-1"])
+def test_code_with_a_for_that_is_not_an_id_goes_on_to_confirm(client, live_training, person,
+                                                             value):
+    t = live_training()
+    client.login(person)
+    response = client.get(code_path(t) + f"?for={value}")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/checkin")
+
+
 def test_confirm_without_a_scan(client, person):
     client.login(person)
     response = client.get("/checkin")
@@ -235,6 +244,10 @@ def test_offline_sync(client, live_training, person):
     assert Attendance.get().method_in == "offline" and ScanReceipt.select().count() == 1
     junk = client.c.post("/checkin/sync", json={"url": "nope"}, headers=headers)
     assert junk.status_code == 400 and junk.json["message"]
+    for not_an_object in ([body], "x", 5, None):
+        odd = client.c.post("/checkin/sync", json=not_an_object, headers=headers)
+        assert odd.status_code == 400 and odd.json["code"] == "invalid"
+    assert Attendance.select().count() == 1
 
 
 def test_offline_sync_too_old(client, live_training, person, monkeypatch):

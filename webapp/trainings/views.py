@@ -222,9 +222,9 @@ def scanned(training_id, purpose, slice_no, mac):
     training = Training.get_or_none(Training.id == training_id) if code else None
     if training is None or not qr.authentic(training.secret, code):
         return _show_result(services.Outcome(services.INVALID), 400)
-    expected = request.args.get("for", "")
-    if expected.isdigit() and int(expected) != training.id:
-        mine = Training.get_or_none(Training.id == int(expected))
+    expected = request.args.get("for", type=perm.object_id)
+    if expected is not None and expected != training.id:
+        mine = Training.get_or_none(Training.id == expected)
         if mine is not None:
             return _show_result(services.Outcome(services.OTHER_TRAINING, mine, other=training), 409)
     state = qr.check(training, code)
@@ -330,7 +330,8 @@ def scanner():
 @perm.login_required
 def sync():
     """Receive a scan the in-app scanner kept while offline (JSON); answer with the outcome."""
-    data = request.get_json(silent=True) or {}
+    data = request.get_json(silent=True)
+    data = data if isinstance(data, dict) else {}  # a JSON list or string is not a scan
     code = qr.parse(str(data.get("url", "")))
     try:
         scanned_at = datetime.datetime.fromtimestamp(float(data.get("scanned_at")) / 1000,
