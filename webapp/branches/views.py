@@ -11,6 +11,7 @@ from ..accounts.models import User
 from ..accounts.views import client_address
 from ..db import utcnow
 from ..errors import DomainError
+from ..forms import FormData
 from ..htmx import is_htmx, redirect_after_post, render
 from ..i18n import local_today, to_local
 from ..trainings import qr, tickets
@@ -67,17 +68,6 @@ def index():
                   minimum=services.MIN_FULL_MEMBERS)
 
 
-class _FormData(dict):
-    """The submitted form as a dict with getlist(), so the template reads one shape."""
-
-    def __init__(self, form):
-        super().__init__({k: form.get(k) for k in form.keys()})
-        self._lists = {k: form.getlist(k) for k in form.keys()}
-
-    def getlist(self, key):
-        return self._lists.get(key, [])
-
-
 @branches_bp.route("/branches/new", methods=["GET", "POST"])
 @branches_bp.route("/branches/<int:branch_id>/edit", methods=["GET", "POST"])
 @perm.roles_required("county_admin")
@@ -94,7 +84,7 @@ def form(branch_id=None):
                 "justice_office": branch.includes_justice_office}
         chosen = {str(link.firm_id) for link in branch.firm_links}
     if request.method == "POST":
-        data = _FormData(request.form)
+        data = FormData(request.form)
         chosen = set(data.getlist("firm_ids"))
         try:
             clean = services.clean_branch(request.form, firms)

@@ -13,6 +13,7 @@ from ..accounts.models import Firm, User
 from ..accounts.views import client_address
 from ..db import utcnow
 from ..errors import DomainError
+from ..forms import FormData
 from ..htmx import redirect_after_post, render
 from ..i18n import local_today, to_local, to_utc
 from ..pwa import keep_offline
@@ -78,17 +79,6 @@ def _form_data(training):
     return data
 
 
-class _FormData(dict):
-    """The submitted form as a dict with getlist(), so the template reads one shape."""
-
-    def __init__(self, form):
-        super().__init__({k: form.get(k) for k in form.keys()})
-        self._lists = {k: form.getlist(k) for k in form.keys()}
-
-    def getlist(self, key):
-        return self._lists.get(key, [])
-
-
 @trainings_bp.route("/trainings/new", methods=["GET", "POST"])
 @trainings_bp.route("/trainings/<int:training_id>/edit", methods=["GET", "POST"])
 @perm.roles_required(*ADMINS)
@@ -101,7 +91,7 @@ def form(training_id=None):
     error = field = None
     data = _form_data(training)
     if request.method == "POST":
-        data = _FormData(request.form)
+        data = FormData(request.form)
         try:
             clean = services.clean_training(request.form, categories, firms, people, to_utc)
             saved = services.save_training(g.actor.user, services.organiser_region(g.actor)
