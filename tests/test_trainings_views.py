@@ -437,3 +437,13 @@ def test_export_and_signin_sheet(client, make_user, live_training, person):
     names = [text_of(th) for th in printable.select("table.signin tbody th")]
     assert names == [person.name]
     assert printable.select("table.signin thead th.signature")
+
+
+def test_a_for_naming_another_countys_training_is_not_read_back(client, live_training, person,
+                                                               world):
+    # ?for= names the training the scanner was opened for; another county's title stays hidden.
+    elsewhere = live_training(title="乙县的培训", organiser=world["b"])
+    mine = live_training()
+    client.login(person)
+    response = client.get(code_path(mine) + f"?for={elsewhere.id}")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/checkin")

@@ -360,6 +360,8 @@ def create_admin(name, login, password, role, region):
                            password_hash=hash_password(password),
                            county=region if region.kind == "county" else None)
         RoleGrant.create(user=user, role=role, region=region)
+        audit(None, "user.create_admin", user, region, {"name": name, "role": role},
+              address="command line")
     return user
 
 

@@ -213,8 +213,9 @@ def scanned(training_id, purpose, slice_no, mac):
     if training is None or not qr.authentic(training.secret, code):
         return _show_result(services.Outcome(services.INVALID), 400)
     expected = request.args.get("for", type=perm.object_id)
-    if expected is not None and expected != training.id:
-        mine = Training.get_or_none(Training.id == expected)
+    if expected is not None and expected != training.id and g.get("user") is not None:
+        # Only a training the person may see is named back to them.
+        mine = services.for_person(g.user).where(Training.id == expected).first()
         if mine is not None:
             return _show_result(services.Outcome(services.OTHER_TRAINING, mine, other=training), 409)
     state = qr.check(training, code)
