@@ -210,6 +210,10 @@
     }).catch(function () { return file; });
   }
 
+  // Shared with the branch activity form (branches.js), so photos are shrunk one way.
+  window.GL = window.GL || {};
+  window.GL.downscale = downscale;
+
   function checkFiles(input) {
     var files = Array.prototype.slice.call(input.files || []);
     var pdfs = files.filter(function (f) { return f.type === "application/pdf"; }).length;
