@@ -10,7 +10,7 @@ from peewee import IntegrityError, fn
 
 from ..accounts.models import Firm, Region, RoleGrant, User
 from ..accounts.services import audit
-from ..db import db, is_postgres, prepared, utcnow
+from ..db import db, insert_row, is_postgres, prepared, utcnow
 from ..errors import DomainError
 from ..i18n import to_local
 from . import qr
@@ -507,15 +507,14 @@ def record_credit(training, attendance, row_is_current=False, new_row=False):
             return hours
     if hours <= 0:
         return hours
-    try:
-        with db.atomic():
-            Entry.create(user=attendance.user_id, kind="training_credit",
-                         date=to_local(training.start_at).date(), hours=hours,
-                         category=_category_name(training), description=training.title,
-                         place=training.place[:120], source="system", training=training.id,
-                         status="recorded", idempotency_key=key)
-    except IntegrityError:
-        Entry.update(hours=hours, updated_at=now).where(Entry.idempotency_key == key).execute()
+    # One statement, no savepoint: an entry already under this key gets the new hours.
+    insert_row(Entry, {"user": attendance.user_id, "kind": "training_credit",
+                       "date": to_local(training.start_at).date(), "hours": hours,
+                       "category": _category_name(training), "description": training.title,
+                       "place": training.place[:120], "source": "system",
+                       "training": training.id, "status": "recorded", "idempotency_key": key,
+                       "created_at": now, "updated_at": now},
+               conflict=("idempotency_key",), update=("hours", "updated_at"))
     return hours
 
 
@@ -657,11 +656,9 @@ def check_in(training, user, at, method="qr", device="", flags="", distance=None
                        late=late, device=device, flags=flags, distance_m=distance)
     fresh.credited_hours, fresh.needs_review = compute_credit(training, fresh)
     with write_transaction():
-        try:
-            with db.atomic():
-                fresh.save(force_insert=True)
-                row = fresh
-        except IntegrityError:
+        # A clash on (training, person) inserts nothing: the row is there already.
+        fresh.id = insert_row(Attendance, fresh.__data__, conflict=("training", "user"))
+        if fresh.id is None:
             row = _existing(training, user)
             if row.checked_in_at is not None:
                 return Outcome(ALREADY_IN, training, row, row.checked_in_at, row.late)
@@ -678,8 +675,8 @@ def check_in(training, user, at, method="qr", device="", flags="", distance=None
                 return Outcome(ALREADY_IN, training, row, row.checked_in_at, row.late)
             record_credit(training, row)
             return Outcome(CHECKED_IN, training, row, at, late)
-        record_credit(training, row, row_is_current=True, new_row=True)
-    return Outcome(CHECKED_IN, training, row, at, late)
+        record_credit(training, fresh, row_is_current=True, new_row=True)
+    return Outcome(CHECKED_IN, training, fresh, at, late)
 
 
 def _farthest(kept, distance):
