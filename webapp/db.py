@@ -3,8 +3,9 @@ import datetime
 from urllib.parse import urlparse
 
 import os
+import time
 
-from peewee import DatabaseProxy, Model, PostgresqlDatabase
+from peewee import DatabaseProxy, DateTimeField, Model, PostgresqlDatabase
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 db = DatabaseProxy()
@@ -21,11 +22,44 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
+class PostgresPool(PooledPostgresqlDatabase):
+    """peewee's PostgreSQL pool, without a round trip on every check-out.
+
+    peewee checks a pooled connection with `SELECT 1` each time it hands it out: a round trip
+    on every request. Here a connection handed back less than PING_AFTER seconds ago, and idle
+    by its own local state, is taken as it is; one that sat longer is checked as before. A
+    connection the server dropped within those seconds fails its first query (one error) and
+    is then discarded by the pool.
+    """
+    PING_AFTER = 10.0
+
+    def __init__(self, *args, **kwargs):
+        self._returned = {}
+        super().__init__(*args, **kwargs)
+
+    def _is_closed(self, conn):
+        returned = self._returned.pop(self.conn_key(conn), None)
+        if (returned is not None and time.monotonic() - returned < self.PING_AFTER
+                and not conn.closed
+                and self._adapter.txn_status(conn) == self._adapter.txn_idle):
+            return False
+        return super()._is_closed(conn)
+
+    def _close(self, conn, close_conn=False):
+        if not close_conn:
+            self._returned[self.conn_key(conn)] = time.monotonic()
+        super()._close(conn, close_conn)
+
+    def _close_raw(self, conn):
+        self._returned.pop(self.conn_key(conn), None)
+        super()._close_raw(conn)
+
+
 def make_database(url):
     """Open a pooled peewee database for a sqlite:/// or postgresql:// URL.
 
-    Request hooks still open and close a connection per request; closing hands it back to
-    the pool. Reconnecting every request costs PostgreSQL a new backend, and makes SQLite
+    A request takes a connection at its first query and hands it back to the pool at its
+    end. Reconnecting every request costs PostgreSQL a new backend, and makes SQLite
     checkpoint and delete its write-ahead log whenever the last connection closes.
     """
     parsed = urlparse(url)
@@ -43,7 +77,7 @@ def make_database(url):
             },
         )
     if parsed.scheme in ("postgres", "postgresql"):
-        return PooledPostgresqlDatabase(
+        return PostgresPool(
             parsed.path.lstrip("/"), **pool,
             user=parsed.username,
             password=parsed.password,
@@ -54,15 +88,15 @@ def make_database(url):
 
 
 def init_app(app):
-    """Bind the proxy to the configured database and open one connection per request."""
+    """Bind the proxy to the configured database; a request connects at its first query.
+
+    Requests that need no database (static files, /healthz, the service worker) never take
+    a connection from the pool.
+    """
     url = app.config["DATABASE_URL"]
     if url.startswith("sqlite:///"):
         os.makedirs(os.path.dirname(url[len("sqlite:///"):]) or ".", exist_ok=True)
     db.initialize(make_database(url))
-
-    @app.before_request
-    def _connect():
-        db.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _close(exc):
@@ -84,6 +118,50 @@ def prepared(key, build):
     if hit is None:
         hit = _PREPARED[cache_key] = build().sql()
     return hit
+
+
+def select_rows(key, build, params):
+    """Run a hot-path SELECT built once per engine (see prepared); return its rows as tuples."""
+    sql, _params = prepared(key, build)
+    return db.execute_sql(sql, params).fetchall()
+
+
+def _datetime(field):
+    def convert(value):
+        if isinstance(value, str):  # SQLite keeps text; peewee's parser tries format after format
+            try:
+                return datetime.datetime.fromisoformat(value)
+            except ValueError:
+                return field.python_value(value)
+        return value
+    return convert
+
+
+_CONVERTERS = {}
+
+
+def hydrate(model, values, start=0):
+    """Build a model instance from a row's columns in the model's field order, from `start`.
+
+    For rows read by select_rows: the model's own row reading works out its columns again for
+    every query, which on the hot path costs more than the query.
+    """
+    converters = _CONVERTERS.get(model)
+    if converters is None:
+        converters = _CONVERTERS[model] = [
+            (f.name, _datetime(f) if isinstance(f, DateTimeField) else f.python_value)
+            for f in model._meta.sorted_fields]
+    instance = model.__new__(model)
+    instance.__data__ = {name: None if value is None else convert(value)
+                         for (name, convert), value in zip(converters, values[start:])}
+    instance._dirty = set()
+    instance.__rel__ = {}
+    return instance
+
+
+def width(model):
+    """How many columns a model's fields take in a row (for hydrate's `start`)."""
+    return len(model._meta.sorted_fields)
 
 
 def _insert_sql(model, conflict, update):

@@ -11,8 +11,7 @@ from peewee import JOIN
 
 from ..branches.models import Branch, BranchFirm, BranchMember
 from .models import Firm, Region, RoleGrant, User
-from ..db import prepared
-from .services import session_user
+from .services import session_actor
 
 ADMIN_ROLES = ("county_admin", "city_admin")
 ROLE_ORDER = ("city_admin", "county_admin", "secretary", "director", "practitioner")
@@ -53,11 +52,10 @@ def load_actor():
     """Load the signed-in user and active grant into g (called before each request)."""
     g.user = g.actor = None
     g.session_token = session.get("token")
-    user, _row = session_user(g.session_token)
+    user, _session_id, grants = session_actor(g.session_token)
     if user is None:
         return
-    sql, _params = prepared("grants", lambda: RoleGrant.select().where(RoleGrant.user == 0))
-    grants = _sorted_grants(list(RoleGrant.raw(sql, user.id)))
+    grants = _sorted_grants(grants)
     g.user = user
     if not grants:
         return

@@ -7,9 +7,9 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
-from peewee import IntegrityError, fn
+from peewee import JOIN, IntegrityError, fn
 
-from ..db import db, prepared, utcnow
+from ..db import db, hydrate, prepared, select_rows, utcnow, width
 from ..errors import DomainError, NotAllowed
 from .models import AuditEvent, Firm, LoginAttempt, RoleGrant, User, UserSession
 
@@ -112,25 +112,39 @@ _TOKEN = "\x00token\x00"
 
 
 def _session_query():
-    return (User.select(User, UserSession.id.alias("session_id"),
-                        UserSession.last_seen_at.alias("session_seen"))
+    # The user, their session and every role grant they hold, in one query.
+    return (User.select(User, UserSession.id, UserSession.last_seen_at, RoleGrant)
             .join(UserSession, on=(UserSession.user == User.id))
+            .switch(User)
+            .join(RoleGrant, JOIN.LEFT_OUTER, on=(RoleGrant.user == User.id))
             .where(UserSession.token == _TOKEN, UserSession.ended_at.is_null(),
-                   User.active == True))  # noqa: E712
+                   User.active == True)  # noqa: E712
+            .order_by(RoleGrant.id))
+
+
+def session_actor(token):
+    """Return (user, session id, role grants) for a live session token, else (None, None, [])."""
+    if not token:
+        return None, None, []
+    _sql, params = prepared("session_actor", _session_query)
+    rows = select_rows("session_actor", _session_query,
+                       [token if p == _TOKEN else p for p in params])
+    if not rows:
+        return None, None, []
+    user = hydrate(User, rows[0])
+    at = width(User)
+    session_id, seen = rows[0][at], UserSession.last_seen_at.python_value(rows[0][at + 1])
+    grants = [hydrate(RoleGrant, row, at + 2) for row in rows if row[at + 2] is not None]
+    now = utcnow()
+    if now - seen > datetime.timedelta(minutes=5):
+        UserSession.update(last_seen_at=now).where(UserSession.id == session_id).execute()
+    return user, session_id, grants
 
 
 def session_user(token):
     """Return (user, session id) for a live session token, else (None, None)."""
-    if not token:
-        return None, None
-    sql, params = prepared("session_user", _session_query)
-    user = next(iter(User.raw(sql, *[token if p == _TOKEN else p for p in params])), None)
-    if user is None:
-        return None, None
-    now = utcnow()
-    if now - UserSession.last_seen_at.python_value(user.session_seen) > datetime.timedelta(minutes=5):
-        UserSession.update(last_seen_at=now).where(UserSession.id == user.session_id).execute()
-    return user, user.session_id
+    user, session_id, _grants = session_actor(token)
+    return user, session_id
 
 
 def end_session(token):

@@ -10,7 +10,7 @@ from peewee import IntegrityError, fn
 
 from ..accounts.models import Firm, Region, RoleGrant, User
 from ..accounts.services import audit
-from ..db import db, insert_row, is_postgres, prepared, utcnow
+from ..db import db, hydrate, insert_row, is_postgres, prepared, select_rows, utcnow, width
 from ..errors import DomainError
 from ..i18n import to_local
 from . import qr
@@ -533,8 +533,12 @@ def _training_query():
 
 def load_training(training_id):
     """Load a training with its category name in one query (the check-in path is hot)."""
-    sql, _params = prepared("load_training", _training_query)
-    return next(iter(Training.raw(sql, int(training_id))), None)
+    rows = select_rows("load_training", _training_query, (int(training_id),))
+    if not rows:
+        return None
+    training = hydrate(Training, rows[0])
+    training._category_name = rows[0][width(Training)]
+    return training
 
 
 # ------------------------------------------------------------------ distance from the venue
