@@ -164,11 +164,16 @@ def width(model):
     return len(model._meta.sorted_fields)
 
 
-def _insert_sql(model, conflict, update):
+def _insert_sql(model, conflict, update, source=None):
+    """INSERT of every column but the id, with its ON CONFLICT clause, without RETURNING.
+
+    The values are placeholders, or with `source` a SELECT of placeholders FROM that name.
+    """
     fields = [f for f in model._meta.sorted_fields if not f.primary_key]
-    table = model._meta.table_name
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    sql = f'INSERT INTO "{table}" ({columns}) VALUES ({", ".join([db.obj.param] * len(fields))})'
+    slots = ", ".join([db.obj.param] * len(fields))
+    values = f"SELECT {slots} FROM {source}" if source else f"VALUES ({slots})"
+    sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) {values}'
     if conflict:
         target = ", ".join(f'"{model._meta.fields[name].column_name}"' for name in conflict)
         if update:
@@ -177,7 +182,29 @@ def _insert_sql(model, conflict, update):
             sql += f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
         else:
             sql += f" ON CONFLICT ({target}) DO NOTHING"
-    return sql + f' RETURNING "{model._meta.primary_key.column_name}"', fields
+    return sql, fields
+
+
+def _returning(model):
+    return f' RETURNING "{model._meta.primary_key.column_name}"'
+
+
+def _params(fields, values):
+    params = []
+    for field in fields:
+        if field.name in values:
+            value = values[field.name]
+        else:
+            value = field.default() if callable(field.default) else field.default
+        params.append(field.db_value(value))
+    return params
+
+
+def _cached(cache_key, build):
+    hit = _PREPARED.get(cache_key)
+    if hit is None:
+        hit = _PREPARED[cache_key] = build()
+    return hit
 
 
 def insert_row(model, values, conflict=(), update=()):
@@ -189,19 +216,45 @@ def insert_row(model, values, conflict=(), update=()):
     of the row that was there. For the hot path (check-in), where building an INSERT in
     peewee costs more than running it.
     """
-    cache_key = ("insert", model, tuple(conflict), tuple(update), type(db.obj))
-    hit = _PREPARED.get(cache_key)
-    if hit is None:
-        hit = _PREPARED[cache_key] = _insert_sql(model, conflict, update)
-    sql, fields = hit
-    params = []
-    for field in fields:
-        if field.name in values:
-            value = values[field.name]
-        else:
-            value = field.default() if callable(field.default) else field.default
-        params.append(field.db_value(value))
-    row = db.execute_sql(sql, params).fetchone()
+    conflict, update = tuple(conflict), tuple(update)
+
+    def build():
+        sql, fields = _insert_sql(model, conflict, update)
+        return sql + _returning(model), fields
+
+    sql, fields = _cached(("insert", model, conflict, update, type(db.obj)), build)
+    row = db.execute_sql(sql, _params(fields, values)).fetchone()
+    return row[0] if row else None
+
+
+def insert_row_then(model, values, conflict, then_model, then_values, then_conflict,
+                    then_update=()):
+    """Insert a row and, only when it went in, a second row (see insert_row for the arguments).
+
+    Return the first row's id, or None when it clashed and nothing was written. On PostgreSQL
+    the two are one statement (a data-modifying WITH): one round trip and one commit, atomic by
+    itself. On SQLite, where a statement costs no round trip, they are two inside a write
+    transaction.
+    """
+    if not is_postgres():
+        with db.atomic("IMMEDIATE"):
+            row_id = insert_row(model, values, conflict)
+            if row_id is not None:
+                insert_row(then_model, then_values, then_conflict, then_update)
+        return row_id
+    conflict, then_conflict, then_update = tuple(conflict), tuple(then_conflict), tuple(then_update)
+
+    def build():
+        first, fields = _insert_sql(model, conflict, ())
+        second, then_fields = _insert_sql(then_model, then_conflict, then_update, source="a")
+        key = model._meta.primary_key.column_name
+        return (f'WITH a AS ({first}{_returning(model)}), b AS ({second}) SELECT "{key}" FROM a',
+                fields, then_fields)
+
+    sql, fields, then_fields = _cached(
+        ("insert_then", model, conflict, then_model, then_conflict, then_update), build)
+    row = db.execute_sql(
+        sql, _params(fields, values) + _params(then_fields, then_values)).fetchone()
     return row[0] if row else None
 
 

@@ -10,7 +10,7 @@ from peewee import IntegrityError, fn
 
 from ..accounts.models import Firm, Region, RoleGrant, User
 from ..accounts.services import audit
-from ..db import db, hydrate, insert_row, is_postgres, prepared, select_rows, utcnow, width
+from ..db import db, hydrate, insert_row, insert_row_then, is_postgres, prepared, select_rows, utcnow, width
 from ..errors import DomainError
 from ..i18n import to_local
 from . import qr
@@ -486,36 +486,33 @@ def credit_key(training_id, user_id):
     return f"training:{training_id}:{user_id}"
 
 
-def record_credit(training, attendance, row_is_current=False, new_row=False):
-    """Recompute the row's credit and write it as one system ledger entry (updated, never doubled).
-
-    `row_is_current` says the row already holds the computed credit (it was just inserted with
-    it); `new_row` says no entry can exist yet, so the insert is tried first.
-    """
+def record_credit(training, attendance):
+    """Recompute the row's credit and write it as one system ledger entry (updated, never doubled)."""
     from ..ledger.models import Entry
     hours, review = compute_credit(training, attendance)
     now = utcnow()
-    if not row_is_current:
-        (Attendance.update(credited_hours=hours, needs_review=review, updated_at=now)
-         .where(Attendance.id == attendance.id).execute())
+    (Attendance.update(credited_hours=hours, needs_review=review, updated_at=now)
+     .where(Attendance.id == attendance.id).execute())
     attendance.credited_hours, attendance.needs_review = hours, review
     key = credit_key(training.id, attendance.user_id)
-    if not new_row:
-        updated = (Entry.update(hours=hours, updated_at=now)
-                   .where(Entry.idempotency_key == key).execute())
-        if updated:
-            return hours
-    if hours <= 0:
+    updated = (Entry.update(hours=hours, updated_at=now)
+               .where(Entry.idempotency_key == key).execute())
+    if updated or hours <= 0:
         return hours
     # One statement, no savepoint: an entry already under this key gets the new hours.
-    insert_row(Entry, {"user": attendance.user_id, "kind": "training_credit",
-                       "date": to_local(training.start_at).date(), "hours": hours,
-                       "category": _category_name(training), "description": training.title,
-                       "place": training.place[:120], "source": "system",
-                       "training": training.id, "status": "recorded", "idempotency_key": key,
-                       "created_at": now, "updated_at": now},
+    insert_row(Entry, _credit_entry(training, attendance, hours, now),
                conflict=("idempotency_key",), update=("hours", "updated_at"))
     return hours
+
+
+def _credit_entry(training, attendance, hours, now):
+    """The system ledger entry of a training credit, as insert_row's values."""
+    return {"user": attendance.user_id, "kind": "training_credit",
+            "date": to_local(training.start_at).date(), "hours": hours,
+            "category": _category_name(training), "description": training.title,
+            "place": training.place[:120], "source": "system", "training": training.id,
+            "status": "recorded", "idempotency_key": credit_key(training.id, attendance.user_id),
+            "created_at": now, "updated_at": now}
 
 
 def _category_name(training):
@@ -659,28 +656,33 @@ def check_in(training, user, at, method="qr", device="", flags="", distance=None
     fresh = Attendance(training=training.id, user=user.id, checked_in_at=at, method_in=method,
                        late=late, device=device, flags=flags, distance_m=distance)
     fresh.credited_hours, fresh.needs_review = compute_credit(training, fresh)
-    with write_transaction():
-        # A clash on (training, person) inserts nothing: the row is there already.
+    # The row and its credit go in together, or, on a clash on (training, person), nothing.
+    if fresh.credited_hours > 0:
+        from ..ledger.models import Entry
+        fresh.id = insert_row_then(Attendance, fresh.__data__, ("training", "user"), Entry,
+                                   _credit_entry(training, fresh, fresh.credited_hours, utcnow()),
+                                   ("idempotency_key",), ("hours", "updated_at"))
+    else:
         fresh.id = insert_row(Attendance, fresh.__data__, conflict=("training", "user"))
-        if fresh.id is None:
-            row = _existing(training, user)
-            if row.checked_in_at is not None:
-                return Outcome(ALREADY_IN, training, row, row.checked_in_at, row.late)
-            # An excused person who came after all: only the first request turns it present.
-            taken = (Attendance.update(status="present", checked_in_at=at, method_in=method,
-                                       late=late, device=device,
-                                       flags=_add_flag(row.flags, flags) if flags else row.flags,
-                                       distance_m=_farthest(row.distance_m, distance),
-                                       updated_at=utcnow())
-                     .where(Attendance.id == row.id, Attendance.checked_in_at.is_null())
-                     .execute())
-            row = Attendance.get_by_id(row.id)
-            if not taken:
-                return Outcome(ALREADY_IN, training, row, row.checked_in_at, row.late)
-            record_credit(training, row)
-            return Outcome(CHECKED_IN, training, row, at, late)
-        record_credit(training, fresh, row_is_current=True, new_row=True)
-    return Outcome(CHECKED_IN, training, fresh, at, late)
+    if fresh.id is not None:
+        return Outcome(CHECKED_IN, training, fresh, at, late)
+    with write_transaction():
+        row = _existing(training, user)
+        if row.checked_in_at is not None:
+            return Outcome(ALREADY_IN, training, row, row.checked_in_at, row.late)
+        # An excused person who came after all: only the first request turns it present.
+        taken = (Attendance.update(status="present", checked_in_at=at, method_in=method,
+                                   late=late, device=device,
+                                   flags=_add_flag(row.flags, flags) if flags else row.flags,
+                                   distance_m=_farthest(row.distance_m, distance),
+                                   updated_at=utcnow())
+                 .where(Attendance.id == row.id, Attendance.checked_in_at.is_null())
+                 .execute())
+        row = Attendance.get_by_id(row.id)
+        if not taken:
+            return Outcome(ALREADY_IN, training, row, row.checked_in_at, row.late)
+        record_credit(training, row)
+    return Outcome(CHECKED_IN, training, row, at, late)
 
 
 def _farthest(kept, distance):
