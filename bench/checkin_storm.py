@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SECRET_KEY = "bench-" + secrets.token_hex(8)
 # Saturation needs a new (person, training) pair for every confirm: each person checks in once per
-# training. 16 extra trainings x 300 people = 4,800 confirms, more than 5 s at full speed needs.
-SATURATION_TRAININGS = 16
+# training. 40 extra trainings x 300 people = 12,000 confirms, more than 5 s at full speed needs.
+SATURATION_TRAININGS = 40
 WRK_SCRIPT = Path(__file__).resolve().parent / "confirm.lua"
 PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -92,16 +92,16 @@ def prepare(url, people):
 
 def ticket_cookies(app, tokens, trainings):
     """Session cookies that already hold a scan ticket: one per (person, training), made now."""
+    from flask import session
     from webapp.trainings import qr, tickets
     serializer = app.session_interface.get_signing_serializer(app)
-    now = time.time()
     rows = []
     with app.test_request_context():
         for tid, secret, rotation in trainings:
-            slice_no = qr.slice_of(now, rotation)
+            slice_no = qr.slice_of(qr.now_seconds(), rotation)
+            tickets.write_ticket("scan", tid, qr.Code(tid, "in", slice_no, qr.mac(secret, "in", slice_no)))
+            ticket = session.pop("scan")
             for i, token in enumerate(tokens):
-                ticket = tickets._serializer("scan-ticket").dumps(
-                    [tid, "in", slice_no, qr.mac(secret, "in", slice_no), now])
                 rows.append((serializer.dumps({"token": token, "csrf": f"csrf-{i}", "scan": ticket,
                                                "_permanent": True}), f"csrf-{i}"))
     return rows

@@ -1,8 +1,10 @@
-"""CSRF protection, strict Content-Security-Policy and security headers."""
+"""CSRF protection, strict Content-Security-Policy, security headers and the session cookie."""
 import hmac
+import json
 import secrets
 
 from flask import abort, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
@@ -37,8 +39,38 @@ class CSRFError(Exception):
     """A state-changing request came without a valid CSRF token."""
 
 
+class _PlainJSON:
+    """The session's serializer: plain compact JSON (the session holds only JSON values)."""
+
+    @staticmethod
+    def dumps(value):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+    @staticmethod
+    def loads(text):
+        return json.loads(text)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie session, with plain JSON and one signing serializer per app.
+
+    Flask builds a new signing serializer on every request and tags every value for types the
+    session never holds (tuples, bytes, dates, Markup); on the check-in path both showed.
+    Flash messages come back as [category, message] lists, which templates unpack the same way.
+    """
+    serializer = _PlainJSON()
+
+    def get_signing_serializer(self, app):
+        cached = app.extensions.get("gl_session_signer")
+        if cached is None or cached[0] != app.secret_key:
+            cached = (app.secret_key, super().get_signing_serializer(app))
+            app.extensions["gl_session_signer"] = cached
+        return cached[1]
+
+
 def init_app(app):
-    """Install the CSRF check and the response headers."""
+    """Install the session cookie, the CSRF check and the response headers."""
+    app.session_interface = SessionInterface()
     app.jinja_env.globals["csrf_token"] = csrf_token
 
     @app.before_request

@@ -468,7 +468,7 @@ def live(activity_id):
 # ------------------------------------------------------------------ QR check-in: members
 
 def _ticket():
-    return tickets.read_ticket("activity_scan", "activity-scan-ticket")
+    return tickets.read_ticket("activity_scan")
 
 
 def _show_result(outcome, status=200):
@@ -495,7 +495,7 @@ def scanned(activity_id, purpose, activity_slice, activity_mac):
         return _show_result(checkin.Outcome(checkin.EXPIRED, item), 410)
     if state not in (qr.FRESH, qr.STALE):
         return _show_result(checkin.Outcome(checkin.INVALID, item), 400)
-    tickets.write_ticket("activity_scan", "activity-scan-ticket", item.id, code)
+    tickets.write_ticket("activity_scan", item.id, code)
     return redirect(url_for("branches.confirm"), code=303)
 
 

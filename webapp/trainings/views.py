@@ -192,7 +192,7 @@ def poster(training_id):
 # ------------------------------------------------------------------ scanning
 
 def _ticket():
-    return tickets.read_ticket("scan", "scan-ticket")
+    return tickets.read_ticket("scan")
 
 
 def _show_result(outcome, status=200):
@@ -223,7 +223,7 @@ def scanned(training_id, purpose, slice_no, mac):
         return _show_result(services.Outcome(services.EXPIRED, training), 410)
     if state not in (qr.FRESH, qr.STALE):
         return _show_result(services.Outcome(services.INVALID, training), 400)
-    tickets.write_ticket("scan", "scan-ticket", training.id, code)
+    tickets.write_ticket("scan", training.id, code)
     return redirect(url_for("trainings.confirm"), code=303)
 
 
