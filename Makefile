@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 5000
 export FLASK_APP := webapp
 
-.PHONY: run test test-sqlite test-postgres install translations migrate demo serve-https clean browser
+.PHONY: run test test-sqlite test-postgres install translations migrate demo serve-https clean browser bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -38,7 +38,7 @@ serve-https: translations demo
 	@test -f instance/cert.pem || openssl req -x509 -newkey rsa:2048 -nodes -days 365 \
 	  -keyout instance/key.pem -out instance/cert.pem -subj "/CN=grassroots-ledger.local" \
 	  -addext "subjectAltName=IP:$$(hostname -I | awk '{print $$1}'),DNS:localhost"
-	SESSION_COOKIE_SECURE=1 $(BIN)/gunicorn -w 2 -b 0.0.0.0:8443 --certfile instance/cert.pem \
+	SESSION_COOKIE_SECURE=1 $(BIN)/gunicorn -c gunicorn.conf.py -b 0.0.0.0:8443 --certfile instance/cert.pem \
 	  --keyfile instance/key.pem 'webapp:create_app()'
 
 browser:
@@ -46,6 +46,14 @@ browser:
 
 test: translations browser
 	@bash tests/run_all.sh
+
+# The benchmarks (not tests): they print figures. The check-in storm drives gunicorn with wrk.
+bench: translations
+	@command -v wrk >/dev/null || { echo "Installing Debian's wrk for the check-in benchmark"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python bench/checkin_storm.py
+	$(BIN)/python bench/ledger_bench.py
+	$(BIN)/python bench/roster_import.py
 
 clean:
 	rm -rf $(VENV) instance/ledger.db* tests/browser/screenshots

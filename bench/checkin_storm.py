@@ -122,7 +122,8 @@ def start_server(url, port, workers):
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=SECRET_KEY, PYTHONPATH=str(ROOT))
     log = open(os.path.join(tempfile.gettempdir(), f"gl-bench-gunicorn-{port}.log"), "w")
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+        [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
+         "-w", str(workers), "-b", f"127.0.0.1:{port}",
          "--log-level", "warning", "webapp:create_app()"],
         cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=log,
         stdin=subprocess.DEVNULL)
@@ -227,9 +228,9 @@ def saturate(base, cookies, training, clients=8):
 
 def wrk(base, path, seconds, connections=8, cookie_file=None):
     """Run wrk against one path; return (answers per second, answers, bad answers, latencies)."""
-    args = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    args = ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s", "--latency"]
     if cookie_file:
-        args += ["-s", str(WRK_SCRIPT), base + path, "--", cookie_file]
+        args += ["-s", str(WRK_SCRIPT), base + path, "--", cookie_file, str(min(2, connections))]
     else:
         args += [base + path]
     out = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60).stdout
@@ -333,7 +334,8 @@ def main():
     parser.add_argument("--people", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--engines", default="sqlite,postgres")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=2 * os.cpu_count(),
+                        help="gunicorn sync workers (default: gunicorn.conf.py's two per core)")
     parser.add_argument("--saturate-seconds", type=int, default=5)
     args = parser.parse_args()
     for engine in args.engines.split(","):

@@ -1,7 +1,7 @@
 -- wrk script for bench/checkin_storm.py: POST /checkin once per line of a cookie file.
 -- Each line is "<session cookie>\t<csrf token>"; each cookie holds its own scan ticket, so every
 -- request is a new check-in. wrk's threads take every n-th line; a 303 to /checkin/result is the
--- only good answer. The benchmark runs wrk with two threads (-t 2). Figures are printed as GL_* lines for the benchmark to read.
+-- only good answer. The second argument is wrk's thread count (-t). Figures are printed as GL_* lines for the benchmark to read.
 local threads = {}
 local counter = 0
 
@@ -12,10 +12,11 @@ function setup(thread)
 end
 
 function init(args)
+  local nthreads = tonumber(args[2]) or 2
   rows, pos, bad, exhausted = {}, 0, 0, 0
   local i = 0
   for line in io.lines(args[1]) do
-    if i % 2 == id then
+    if i % nthreads == id then
       local cookie, csrf = line:match("([^\t]+)\t(.+)")
       rows[#rows + 1] = wrk.format("POST", "/checkin", {
         ["Cookie"] = "gl_session=" .. cookie,

@@ -12,10 +12,9 @@ from flask_babel import gettext as _
 from peewee import IntegrityError
 
 from ..accounts.models import User
-from ..db import db, utcnow
+from ..db import db, utcnow, write_transaction
 from ..i18n import to_local
 from ..trainings import qr
-from ..trainings.services import write_transaction
 from . import services
 from .models import ActivityAttendance, Branch, BranchActivity, BranchMember
 

@@ -10,12 +10,12 @@ from peewee import JOIN, IntegrityError, fn
 
 from ..accounts.models import Firm, RoleGrant, User
 from ..accounts.services import audit
-from ..db import db, utcnow
+from ..db import db, utcnow, write_transaction
 from ..errors import Conflict, DomainError
 from ..i18n import local_today, to_local, to_utc
 from ..ledger import evidence as files
 from ..ledger.models import Entry
-from ..trainings.services import write_transaction
+
 from .models import (ACTIVITY_KINDS, ActivityAttendance, ActivityPhoto, Branch, BranchActivity,
                      BranchFirm, BranchMember)
 

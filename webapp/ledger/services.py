@@ -12,7 +12,7 @@ from peewee import IntegrityError, fn
 
 from ..accounts.models import Firm, Notification, Region, User
 from ..accounts.services import audit
-from ..db import db, is_postgres, utcnow
+from ..db import db, is_postgres, utcnow, write_transaction
 from ..errors import Conflict, DomainError, NotAllowed
 from ..i18n import fmt_hours, local_today
 from ..trainings.models import TrainingCategory
@@ -72,13 +72,6 @@ MAX_TEXT = {"description": 500, "place": 120, "provider": 120, "case_number": 60
 
 
 # ------------------------------------------------------------------ transactions
-
-def write_atomic():
-    """Open a write transaction; SQLite takes its write lock at BEGIN so checks stay true."""
-    if is_postgres():
-        return db.atomic()
-    return db.atomic("IMMEDIATE")
-
 
 def _lock(model, row_id):
     """Load a row for update (PostgreSQL row lock; SQLite is already serialised)."""
@@ -325,7 +318,7 @@ def clean_hours_value(value, field, low, high):
 
 def save_rule(actor, county, year, clean, address=""):
     """Create or update the county's rules for a year."""
-    with write_atomic():
+    with write_transaction():
         rule = ReviewRule.get_or_none(ReviewRule.county == county.id, ReviewRule.year == year)
         if rule is None:
             try:
@@ -386,7 +379,7 @@ def create_entry(user, kind, data, uploads=(), key=None, today=None):
                             "outside learning. Attach one."), field="evidence")
     written = []
     try:
-        with write_atomic():
+        with write_transaction():
             _lock(User, user.id)
             if key:
                 existing = Entry.get_or_none(Entry.idempotency_key == key)
@@ -453,7 +446,7 @@ def edit_entry(user, entry, data, uploads=(), today=None):
     uploads = list(uploads)
     written = []
     try:
-        with write_atomic():
+        with write_transaction():
             _lock(User, user.id)
             fresh = _lock(Entry, entry.id)
             if fresh.status not in EDITABLE:
@@ -498,7 +491,7 @@ def add_evidence(user, entry, uploads):
         raise DomainError(_("Choose a photo or a PDF to attach."), field="evidence")
     written = []
     try:
-        with write_atomic():
+        with write_transaction():
             fresh = _lock(Entry, entry.id)
             if fresh.status not in EDITABLE:
                 _refuse_locked(fresh)
@@ -514,7 +507,7 @@ def remove_evidence(user, item):
     """Take a file off an entry that may still change (not the last one where it is required)."""
     entry = item.entry
     _check_author(user, entry)
-    with write_atomic():
+    with write_transaction():
         fresh = _lock(Entry, entry.id)
         if fresh.status not in EDITABLE:
             _refuse_locked(fresh)
@@ -531,7 +524,7 @@ def remove_evidence(user, item):
 def withdraw_entry(user, entry):
     """Withdraw one's own pending entry (it stays in the history)."""
     _check_author(user, entry)
-    with write_atomic():
+    with write_transaction():
         fresh = _lock(Entry, entry.id)
         if fresh.status != "pending":
             if fresh.status == "withdrawn":
@@ -646,7 +639,7 @@ def approve(actor, entry, version=None, address=""):
     """Approve a pending entry; it locks."""
     if not can_review(actor, entry):
         raise NotAllowed(_("You cannot review this entry."))
-    with write_atomic():
+    with write_transaction():
         return _decide(actor, entry, "approved", version=version, address=address)
 
 
@@ -660,7 +653,7 @@ def decline(actor, entry, reason, version=None, address=""):
     if len(reason) > 500:
         raise DomainError(_("%(label)s is too long (at most %(n)d characters).",
                             label=_("The reason"), n=500), field="reason")
-    with write_atomic():
+    with write_transaction():
         return _decide(actor, entry, "declined", reason=reason, version=version, address=address)
 
 
@@ -677,7 +670,7 @@ def bulk_approve(actor, picks, address=""):
             skipped += 1
             continue
         try:
-            with write_atomic():
+            with write_transaction():
                 _decide(actor, entry, "approved", version=version, address=address)
         except Conflict:
             skipped += 1

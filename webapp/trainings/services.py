@@ -10,7 +10,10 @@ from peewee import IntegrityError, fn
 
 from ..accounts.models import Firm, Region, RoleGrant, User
 from ..accounts.services import audit
-from ..db import db, hydrate, insert_row, insert_row_then, is_postgres, prepared, select_rows, utcnow, width
+from ..db import (
+    db, hydrate, insert_row, insert_row_then, prepared, select_rows, utcnow, width,
+    write_transaction,
+)
 from ..errors import DomainError
 from ..i18n import to_local
 from . import qr
@@ -416,7 +419,7 @@ def _hours_text(hours):
 
 def message(outcome):
     """Return the translated sentence for an outcome."""
-    code, t = outcome.code, outcome.training
+    code = outcome.code
     if code == CHECKED_IN:
         if outcome.late:
             return _("Checked in at %(time)s — late.", time=_hhmm(outcome.at))
@@ -598,11 +601,6 @@ def far_from_venue(training, position, geofence=GEOFENCE_METRES):
 
 
 # ------------------------------------------------------------------ check-in and check-out
-
-def write_transaction():
-    """Open a transaction that takes the write lock at once (SQLite) so writers queue, not fail."""
-    return db.atomic() if is_postgres() else db.atomic("IMMEDIATE")
-
 
 def _add_flag(flags, flag):
     parts = [f for f in (flags or "").split(",") if f]
