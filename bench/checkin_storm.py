@@ -103,17 +103,20 @@ def ticket_cookies(app, tokens, trainings):
             ticket = session.pop("scan")
             for i, token in enumerate(tokens):
                 rows.append((serializer.dumps({"token": token, "csrf": f"csrf-{i}", "scan": ticket,
-                                               "_permanent": True}), f"csrf-{i}"))
+                                               "_permanent": True}), f"csrf-{i}", device_id(i)))
     return rows
 
 
-def count_rows(url, training_id):
-    """Count attendance rows (the database proxy is still bound to this url by prepare())."""
+def count_rows(url, training_id, flagged=False):
+    """Count attendance rows, or those with a flag (the database proxy is still bound by prepare())."""
     from webapp.db import db
     from webapp.trainings.models import Attendance
     db.connect(reuse_if_open=True)
     try:
-        return Attendance.select().where(Attendance.training == training_id).count()
+        query = Attendance.select().where(Attendance.training == training_id)
+        if flagged:
+            query = query.where(Attendance.flags != "")
+        return query.count()
     finally:
         db.close()
 
@@ -158,9 +161,16 @@ def code_path(training):
     return f"/c/{tid}/in/{slice_no}/{qr.mac(secret, 'in', slice_no)}"
 
 
-def session_for(cookie):
+def device_id(index):
+    """Each person's phone has its device cookie (set by the confirm page), so the shared-device
+    check runs on every confirm, as it does for real phones."""
+    return f"bench-device-{index:05d}"
+
+
+def session_for(cookie, index):
     sess = requests.Session()
     sess.cookies.set("gl_session", cookie, domain="127.0.0.1", path="/")
+    sess.cookies.set("gl_device", device_id(index), domain="127.0.0.1", path="/")
     return sess
 
 
@@ -194,7 +204,7 @@ def storm(base, cookies, training, seconds):
         delay = t_start + i * seconds / n - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
-        sess = session_for(cookies[i])
+        sess = session_for(cookies[i], i)
         try:
             scan(sess, base, training)
             elapsed, ok = confirm(sess, base, i)
@@ -215,7 +225,7 @@ def storm(base, cookies, training, seconds):
 
 def saturate(base, cookies, training, clients=8):
     """Closed loop: tickets first, then every confirm as fast as the server answers."""
-    sessions = [session_for(c) for c in cookies]
+    sessions = [session_for(c, i) for i, c in enumerate(cookies)]
     with ThreadPoolExecutor(max_workers=clients) as pool:
         list(pool.map(lambda s: scan(s, base, training), sessions))
     results = []
@@ -290,11 +300,12 @@ def run(engine, people, seconds, workers, saturate_seconds):
     try:
         latencies, errors, wall = storm(base, cookies, trainings[0], seconds)
         rows = count_rows(url, trainings[0][0])
+        flagged = count_rows(url, trainings[0][0], flagged=True)
         if use_wrk:
             folder = tempfile.mkdtemp(prefix="gl-bench-wrk-")
             cookie_file = os.path.join(folder, "cookies.txt")
             with open(cookie_file, "w") as fh:
-                fh.writelines(f"{c}\t{t}\n" for c, t in ticket_cookies(app, tokens, trainings[1:]))
+                fh.writelines("\t".join(row) + "\n" for row in ticket_cookies(app, tokens, trainings[1:]))
             confirm_rps, answers, sat_errors, sat_lat = wrk(base, "/checkin", saturate_seconds,
                                                              cookie_file=cookie_file)
             shutil.rmtree(folder, ignore_errors=True)
@@ -317,7 +328,7 @@ def run(engine, people, seconds, workers, saturate_seconds):
     ms = lambda v: f"{v * 1000:.1f} ms"  # noqa: E731
     print(f"[{engine}] storm: {people} people over {seconds} s -> {len(latencies)} confirmed in "
           f"{wall:.1f} s ({len(latencies) / wall:.1f}/s offered load), errors {len(errors)}, "
-          f"attendance rows {rows}")
+          f"attendance rows {rows} (flagged for review: {flagged})")
     if latencies:
         print(f"[{engine}]   confirm latency p50 {ms(pct(latencies, 50))}  p95 {ms(pct(latencies, 95))}"
               f"  p99 {ms(pct(latencies, 99))}  max {ms(max(latencies))}")

@@ -1,5 +1,5 @@
 -- wrk script for bench/checkin_storm.py: POST /checkin once per line of a cookie file.
--- Each line is "<session cookie>\t<csrf token>"; each cookie holds its own scan ticket, so every
+-- Each line is "<session cookie>\t<csrf token>\t<device id>"; each cookie holds its own scan ticket, so every
 -- request is a new check-in. wrk's threads take every n-th line; a 303 to /checkin/result is the
 -- only good answer. The second argument is wrk's thread count (-t). Figures are printed as GL_* lines for the benchmark to read.
 local threads = {}
@@ -17,9 +17,9 @@ function init(args)
   local i = 0
   for line in io.lines(args[1]) do
     if i % nthreads == id then
-      local cookie, csrf = line:match("([^\t]+)\t(.+)")
+      local cookie, csrf, device = line:match("([^\t]+)\t([^\t]+)\t(.+)")
       rows[#rows + 1] = wrk.format("POST", "/checkin", {
-        ["Cookie"] = "gl_session=" .. cookie,
+        ["Cookie"] = "gl_session=" .. cookie .. "; gl_device=" .. device,
         ["Content-Type"] = "application/x-www-form-urlencoded",
       }, "csrf_token=" .. csrf)
     end

@@ -92,7 +92,7 @@ class Attendance(BaseModel):
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("training", "user"), True),)
+        indexes = ((("training", "user"), True), (("training", "device"), False))
 
 
 class ScanReceipt(BaseModel):
