@@ -1,7 +1,11 @@
--- wrk script for bench/checkin_storm.py: POST /checkin once per line of a cookie file.
--- Each line is "<session cookie>\t<csrf token>\t<device id>"; each cookie holds its own scan ticket, so every
--- request is a new check-in. wrk's threads take every n-th line; a 303 to /checkin/result is the
--- only good answer. The second argument is wrk's thread count (-t). Figures are printed as GL_* lines for the benchmark to read.
+-- wrk script for bench/checkin_storm.py, in one of two modes (the first argument after --):
+--   <cookie file> <threads>: POST /checkin once per line of the file. Each line is
+--     "<session cookie>\t<csrf token>\t<device id>"; each cookie holds its own scan ticket, so
+--     every request is a new check-in. wrk's threads take every n-th line (n = wrk's -t). Only
+--     a 303 to /checkin/result is a good answer.
+--   healthz: GET /healthz; only a 200 is a good answer.
+-- Both modes check every answer, so the client does the same work per request in each and the
+-- ratio compares the server's. Figures are printed as GL_* lines for the benchmark to read.
 local threads = {}
 local counter = 0
 
@@ -12,8 +16,13 @@ function setup(thread)
 end
 
 function init(args)
-  local nthreads = tonumber(args[2]) or 2
   rows, pos, bad, exhausted = {}, 0, 0, 0
+  healthz = args[1] == "healthz"
+  if healthz then
+    rows[1] = wrk.format("GET", "/healthz")
+    return
+  end
+  local nthreads = tonumber(args[2]) or 2
   local i = 0
   for line in io.lines(args[1]) do
     if i % nthreads == id then
@@ -30,13 +39,21 @@ end
 function request()
   pos = pos + 1
   if pos > #rows then
-    exhausted = exhausted + 1
+    if not healthz then
+      exhausted = exhausted + 1
+    end
     pos = 1
   end
   return rows[pos]
 end
 
 function response(status, headers, body)
+  if healthz then
+    if status ~= 200 then
+      bad = bad + 1
+    end
+    return
+  end
   local location = headers["Location"] or ""
   if status ~= 303 or not location:find("/checkin/result", 1, true) then
     bad = bad + 1
