@@ -199,6 +199,27 @@ def test_session_cookie_flags(client, make_user, fast_passwords):
     assert "secure" not in flags  # plain http in tests; SESSION_COOKIE_SECURE=1 in production
 
 
+def _sets_session_cookie(response):
+    response.close()  # a file is streamed
+    return any(c.startswith("gl_session=") for c in response.headers.getlist("Set-Cookie"))
+
+
+def test_only_a_change_to_the_session_sets_its_cookie(client, make_user, fast_passwords):
+    """A slow read-only request must not put back the session as it was when it began."""
+    client.login(make_user())
+    client.get("/")  # the day's first request renews the cookie
+    client.get("/scan")  # the first form makes the CSRF token
+    for url in ("/", "/healthz", "/static/css/app.css", "/sw.js", "/scan"):
+        assert not _sets_session_cookie(client.get(url)), url
+    with client.c.session_transaction() as sess:
+        sess["day"] = 1  # as if last seen long ago
+    response = client.get("/")
+    assert _sets_session_cookie(response)  # once a day, so the 60 days follow use
+    assert "expires" in next(c for c in response.headers.getlist("Set-Cookie")
+                             if c.startswith("gl_session=")).lower()
+    assert not _sets_session_cookie(client.get("/"))
+
+
 def test_login_replaces_the_session_so_a_planted_cookie_is_useless(client, make_user,
                                                                   fast_passwords):
     user = make_user()

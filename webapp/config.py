@@ -28,6 +28,11 @@ def load(overrides=None):
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'ledger.db'}"),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(INSTANCE / "uploads")),
         "PERMANENT_SESSION_LIFETIME": timedelta(days=int(os.environ.get("SESSION_DAYS", "60"))),
+        # Only a response that changes the session sets its cookie. Re-sending it on every
+        # response let a slow request (a file, a page the service worker fetches) put back the
+        # session as it was when that request began: a scan ticket taken since, lost or revived.
+        # load_actor touches the session once a day, so the cookie's 60 days follow use.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",

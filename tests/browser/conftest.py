@@ -28,6 +28,7 @@ from webapp.db import db, make_database
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE / "screenshots"
+FAILURES = HERE / "failures"
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update",
@@ -48,6 +49,32 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if HERE in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Mark a test whose body failed, so the phone fixture can keep what its pages showed."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        item.body_failed = True
+
+
+def _keep_failure(node, contexts):
+    """Save each open page's picture and HTML under tests/browser/failures/ (kept across runs,
+    git-ignored), and print its address (CI shows the print)."""
+    FAILURES.mkdir(exist_ok=True)
+    n = 0
+    for context in contexts:
+        for page in context.pages:
+            n += 1
+            stem = FAILURES / f"{node.name}-{n}"
+            try:
+                print(f"page {n} at failure: {page.url}")
+                page.screenshot(path=f"{stem}.png")
+                stem.with_suffix(".html").write_text(page.content())
+            except Exception as exc:  # noqa: BLE001 - a closed page must not hide the failure
+                print(f"page {n}: could not keep it ({exc})")
 
 
 @pytest.fixture(autouse=True)
@@ -225,7 +252,7 @@ def login(page, role, people):
 
 
 @pytest.fixture
-def phone(browser, live_server, role_states):
+def phone(browser, live_server, role_states, request):
     """Factory: phone(role=None, **context options) -> a new context with .problems.
 
     A role's context starts signed in (the first time through the real login form)."""
@@ -252,6 +279,8 @@ def phone(browser, live_server, role_states):
         return context
 
     yield make
+    if getattr(request.node, "body_failed", False):
+        _keep_failure(request.node, contexts)
     for context in contexts:
         context.close()
 

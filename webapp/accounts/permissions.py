@@ -5,6 +5,7 @@ forgotten check returns nothing rather than another county's data.
 """
 import functools
 from dataclasses import dataclass, field
+from datetime import date
 
 from flask import abort, g, make_response, redirect, request, session, url_for
 from peewee import JOIN
@@ -52,11 +53,16 @@ def load_actor():
     """Load the signed-in user and active grant into g (called before each request)."""
     g.user = g.actor = None
     g.session_token = session.get("token")
+    if request.endpoint == "static":
+        return  # files need no one signed in: no query, and the session stays untouched
     user, _session_id, grants = session_actor(g.session_token)
     if user is None:
         return
     grants = _sorted_grants(grants)
     g.user = user
+    today = date.today().toordinal()
+    if session.get("day") != today:
+        session["day"] = today  # renews the cookie's lifetime once a day (see config)
     if not grants:
         return
     active = next((gr for gr in grants if gr.id == session.get("grant")), grants[0])
