@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
 from peewee import JOIN, IntegrityError, fn
 
-from ..db import db, hydrate, prepared, select_rows, utcnow, width
+from ..db import db, hydrate, prepared, utcnow, width
 from ..errors import DomainError, NotAllowed
 from .models import AuditEvent, Firm, LoginAttempt, RoleGrant, User, UserSession
 
@@ -126,9 +126,8 @@ def session_actor(token):
     """Return (user, session id, role grants) for a live session token, else (None, None, [])."""
     if not token:
         return None, None, []
-    _sql, params = prepared("session_actor", _session_query)
-    rows = select_rows("session_actor", _session_query,
-                       [token if p == _TOKEN else p for p in params])
+    sql, params = prepared("session_actor", _session_query)
+    rows = db.execute_sql(sql, [token if p == _TOKEN else p for p in params]).fetchall()
     if not rows:
         return None, None, []
     user = hydrate(User, rows[0])
@@ -139,12 +138,6 @@ def session_actor(token):
     if now - seen > datetime.timedelta(minutes=5):
         UserSession.update(last_seen_at=now).where(UserSession.id == session_id).execute()
     return user, session_id, grants
-
-
-def session_user(token):
-    """Return (user, session id) for a live session token, else (None, None)."""
-    user, session_id, _grants = session_actor(token)
-    return user, session_id
 
 
 def end_session(token):

@@ -15,7 +15,6 @@ from ..errors import Conflict, DomainError
 from ..i18n import local_today, to_local, to_utc
 from ..ledger import evidence as files
 from ..ledger.models import Entry
-
 from .models import (ACTIVITY_KINDS, ActivityAttendance, ActivityPhoto, Branch, BranchActivity,
                      BranchFirm, BranchMember)
 
