@@ -5,7 +5,7 @@ import json
 from flask import (Blueprint, current_app, make_response, render_template, request,
                    send_from_directory, session, url_for)
 
-from .htmx import is_htmx
+from .web import is_htmx
 
 pwa_bp = Blueprint("pwa", __name__)
 

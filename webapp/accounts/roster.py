@@ -30,7 +30,8 @@ from ..branches.models import BranchMember
 from ..db import db, utcnow
 from ..errors import Conflict, DomainError
 from .models import RoleGrant, User
-from .services import _clean_text, audit, clean_birth_year, clean_phone, one_time_code
+from ..access import audit
+from .services import _clean_text, clean_birth_year, clean_phone, one_time_code
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
@@ -565,7 +566,7 @@ class ImportResult:
     filename: str = ""
 
 
-def create_people(actor, county, rows, address="", detail=None):
+def create_people(actor, county, rows, detail=None):
     """Create a practitioner for each row (all or none) and audit it; return [(row, user id, code)]."""
     codes = [one_time_code() for _row in rows]
     hashes = hash_codes(codes)
@@ -591,14 +592,14 @@ def create_people(actor, county, rows, address="", detail=None):
                             "standing": "full"} for row in batch if row.clean["branch"]]
                 if members:
                     BranchMember.insert_many(members).execute()
-            audit(actor, "roster.import", None, county, detail, address)
+            audit(actor, "roster.import", None, county, detail)
     except IntegrityError:
         raise Conflict(_("Someone registered one of these phone numbers in the meantime, so "
                          "nothing was imported. Upload the file again to see which row.")) from None
     return [(row, ids[row.clean["phone"]], code) for row, code in zip(rows, codes)]
 
 
-def confirm(actor, county, firms, branches, upload_dir, token, this_year, address=""):
+def confirm(actor, county, firms, branches, upload_dir, token, this_year):
     """Import the previewed rows that still pass, exactly once; return an ImportResult."""
     claimed, payload = _claim(upload_dir, actor, county, token)
     try:
@@ -613,7 +614,7 @@ def confirm(actor, county, firms, branches, upload_dir, token, this_year, addres
             "party_members": sum(1 for r in good if r.clean["party_member"]),
             "branch_members": sum(1 for r in good if r.clean["branch"]),
         }
-        made = create_people(actor, county, good, address, detail)
+        made = create_people(actor, county, good, detail)
     except BaseException:
         # Nothing was written: give the preview back so the administrator can try again.
         os.rename(claimed, claimed[:-len(".claimed")])

@@ -7,18 +7,18 @@ from flask import current_app, g, request, send_file, url_for
 from flask_babel import gettext as _
 
 from ..errors import DomainError
-from ..htmx import render
+from ..web import render
 from ..i18n import local_today
-from . import permissions as perm
+from .. import access
 from . import roster
 from .models import Firm
-from .views import ADMIN, _county, admin_bp, client_address
+from .views import ADMIN, acting_county, admin_bp
 
 
 def _scope():
     """Return the acting admin's firms and party branches (all of them, active or not)."""
-    firms = list(perm.firms(g.actor).order_by(Firm.name))
-    branches = list(perm.branches(g.actor).order_by(perm.Branch.name))
+    firms = list(access.firms(g.actor).order_by(Firm.name))
+    branches = list(access.branches(g.actor).order_by(access.Branch.name))
     return firms, branches
 
 
@@ -33,7 +33,7 @@ def _display_name(filename):
 
 
 @admin_bp.route("/people/import", methods=["GET", "POST"])
-@perm.roles_required(*ADMIN)
+@access.roles_required(*ADMIN)
 def import_roster():
     """Upload a roster file and see, row by row, what would be imported."""
     if request.method == "GET":
@@ -41,7 +41,7 @@ def import_roster():
     upload = request.files.get("file")
     filename = _display_name(upload.filename if upload else "")
     firms, branches = _scope()
-    county = _county()
+    county = acting_county()
     try:
         data = roster.read_upload(upload)
         sheet = roster.parse(filename, data)
@@ -57,14 +57,14 @@ def import_roster():
 
 
 @admin_bp.route("/people/import/confirm", methods=["POST"])
-@perm.roles_required(*ADMIN)
+@access.roles_required(*ADMIN)
 def import_confirm():
     """Create the people of a previewed roster and show their one-time passwords once."""
     firms, branches = _scope()
     try:
-        result = roster.confirm(g.actor.user, _county(), firms, branches,
+        result = roster.confirm(g.actor.user, acting_county(), firms, branches,
                                 current_app.config["UPLOAD_DIR"], request.form.get("token", ""),
-                                local_today().year, client_address())
+                                local_today().year)
     except DomainError as exc:
         return _upload_page(exc.message, exc.status)
     csv_href = None
@@ -80,7 +80,7 @@ def import_confirm():
 
 
 @admin_bp.route("/people/import/template.xlsx")
-@perm.roles_required(*ADMIN)
+@access.roles_required(*ADMIN)
 def import_template():
     """Download an .xlsx template with Chinese headers and the county's firms and branches."""
     firms, branches = _scope()

@@ -9,6 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
 from peewee import JOIN, IntegrityError, fn
 
+from ..access import audit
 from ..db import db, hydrate, prepared, utcnow, width
 from ..errors import DomainError, NotAllowed
 from .models import AuditEvent, Firm, LoginAttempt, RoleGrant, User, UserSession
@@ -108,38 +109,6 @@ def start_session(user, user_agent=""):
     return token
 
 
-_TOKEN = "\x00token\x00"
-
-
-def _session_query():
-    # The user, their session and every role grant they hold, in one query.
-    return (User.select(User, UserSession.id, UserSession.last_seen_at, RoleGrant)
-            .join(UserSession, on=(UserSession.user == User.id))
-            .switch(User)
-            .join(RoleGrant, JOIN.LEFT_OUTER, on=(RoleGrant.user == User.id))
-            .where(UserSession.token == _TOKEN, UserSession.ended_at.is_null(),
-                   User.active == True)  # noqa: E712
-            .order_by(RoleGrant.id))
-
-
-def session_actor(token):
-    """Return (user, session id, role grants) for a live session token, else (None, None, [])."""
-    if not token:
-        return None, None, []
-    sql, params = prepared("session_actor", _session_query)
-    rows = db.execute_sql(sql, [token if p == _TOKEN else p for p in params]).fetchall()
-    if not rows:
-        return None, None, []
-    user = hydrate(User, rows[0])
-    at = width(User)
-    session_id, seen = rows[0][at], UserSession.last_seen_at.python_value(rows[0][at + 1])
-    grants = [hydrate(RoleGrant, row, at + 2) for row in rows if row[at + 2] is not None]
-    now = utcnow()
-    if now - seen > datetime.timedelta(minutes=5):
-        UserSession.update(last_seen_at=now).where(UserSession.id == session_id).execute()
-    return user, session_id, grants
-
-
 def end_session(token):
     """End one signed-in device."""
     UserSession.update(ended_at=utcnow()).where(UserSession.token == token).execute()
@@ -174,22 +143,13 @@ def change_password(user, current, new, repeat, keep_token=None):
             end_other_sessions(user, keep_token)
 
 
-def audit(actor, action, obj=None, region=None, detail=None, address=""):
-    """Record an administrative action."""
-    return AuditEvent.create(
-        actor=actor, action=action,
-        object_type=type(obj).__name__.lower() if obj is not None else "",
-        object_id=getattr(obj, "id", None), region=region,
-        detail=json.dumps(detail or {}, ensure_ascii=False, default=str), address=address[:60])
-
-
 def one_time_code():
     """Return a readable one-time password (no look-alike characters)."""
     alphabet = "23456789abcdefghjkmnpqrstuvwxyz"
     return "".join(secrets.choice(alphabet) for _ in range(10))
 
 
-def reset_password(actor, user, county, address=""):
+def reset_password(actor, user, county):
     """Give the user a one-time password, end their sessions, and return the code (shown once)."""
     code = one_time_code()
     with db.atomic():
@@ -198,7 +158,7 @@ def reset_password(actor, user, county, address=""):
         user.save(only=[User.password_hash, User.must_change_password])
         UserSession.update(ended_at=utcnow()).where(
             UserSession.user == user, UserSession.ended_at.is_null()).execute()
-        audit(actor, "user.reset_password", user, county, address=address)
+        audit(actor, "user.reset_password", user, county)
     return code
 
 
@@ -254,7 +214,7 @@ def clean_person(data, firms, this_year):
     return clean
 
 
-def create_practitioner(actor, county, clean, address=""):
+def create_practitioner(actor, county, clean):
     """Create a practitioner in a firm of the county, with a one-time password; return (user, code)."""
     code = one_time_code()
     try:
@@ -265,14 +225,14 @@ def create_practitioner(actor, county, clean, address=""):
                 birth_year=clean["birth_year"], party_member=clean["party_member"],
                 must_change_password=True)
             RoleGrant.create(user=user, role="practitioner", firm=clean["firm"])
-            audit(actor, "user.create", user, county, {"name": user.name}, address)
+            audit(actor, "user.create", user, county, {"name": user.name})
     except IntegrityError:
         raise DomainError(_("Someone with this phone number is already registered."),
                           field="phone") from None
     return user, code
 
 
-def update_practitioner(actor, user, county, clean, address=""):
+def update_practitioner(actor, user, county, clean):
     """Save edits to a practitioner, moving their practitioner grant if the firm changed."""
     old_firm_id = user.firm_id
     try:
@@ -286,13 +246,13 @@ def update_practitioner(actor, user, county, clean, address=""):
                 (RoleGrant.delete()
                  .where(RoleGrant.user == user, RoleGrant.role == "director",
                         RoleGrant.firm == old_firm_id).execute())
-            audit(actor, "user.update", user, county, {"name": user.name}, address)
+            audit(actor, "user.update", user, county, {"name": user.name})
     except IntegrityError:
         raise DomainError(_("Someone with this phone number is already registered."),
                           field="phone") from None
 
 
-def set_active(actor, user, county, active, address=""):
+def set_active(actor, user, county, active):
     """Deactivate (sign out everywhere) or reactivate a person; records are never deleted."""
     with db.atomic():
         user.active = active
@@ -300,11 +260,10 @@ def set_active(actor, user, county, active, address=""):
         if not active:
             UserSession.update(ended_at=utcnow()).where(
                 UserSession.user == user, UserSession.ended_at.is_null()).execute()
-        audit(actor, "user.activate" if active else "user.deactivate", user, county,
-              address=address)
+        audit(actor, "user.activate" if active else "user.deactivate", user, county)
 
 
-def set_director(actor, user, county, is_director, address=""):
+def set_director(actor, user, county, is_director):
     """Make a practitioner their firm's director, or take that role away."""
     if user.firm_id is None:
         raise NotAllowed(_("Only a person in a firm can be its director."))
@@ -313,8 +272,7 @@ def set_director(actor, user, county, is_director, address=""):
             RoleGrant.get_or_create(user=user, role="director", firm=user.firm_id)
         else:
             RoleGrant.delete().where(RoleGrant.user == user, RoleGrant.role == "director").execute()
-        audit(actor, "user.director" if is_director else "user.undirector", user, county,
-              address=address)
+        audit(actor, "user.director" if is_director else "user.undirector", user, county)
 
 
 def clean_firm(data):
@@ -330,30 +288,29 @@ def clean_firm(data):
     }
 
 
-def save_firm(actor, county, clean, firm=None, address=""):
+def save_firm(actor, county, clean, firm=None):
     """Create or update a firm of the county."""
     try:
         with db.atomic():
             if firm is None:
                 firm = Firm.create(county=county, **clean)
-                audit(actor, "firm.create", firm, county, clean, address)
+                audit(actor, "firm.create", firm, county, clean)
             else:
                 for key, value in clean.items():
                     setattr(firm, key, value)
                 firm.save()
-                audit(actor, "firm.update", firm, county, clean, address)
+                audit(actor, "firm.update", firm, county, clean)
     except IntegrityError:
         raise DomainError(_("This county already has a firm with this name."), field="name") from None
     return firm
 
 
-def set_firm_active(actor, firm, county, active, address=""):
+def set_firm_active(actor, firm, county, active):
     """Deactivate or reactivate a firm (its people and records stay)."""
     with db.atomic():
         firm.active = active
         firm.save(only=[Firm.active])
-        audit(actor, "firm.activate" if active else "firm.deactivate", firm, county,
-              address=address)
+        audit(actor, "firm.activate" if active else "firm.deactivate", firm, county)
 
 
 def create_admin(name, login, password, role, region):
@@ -367,8 +324,7 @@ def create_admin(name, login, password, role, region):
                            password_hash=hash_password(password),
                            county=region if region.kind == "county" else None)
         RoleGrant.create(user=user, role=role, region=region)
-        audit(None, "user.create_admin", user, region, {"name": name, "role": role},
-              address="command line")
+        audit(None, "user.create_admin", user, region, {"name": name, "role": role})
     return user
 
 

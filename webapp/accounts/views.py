@@ -6,21 +6,14 @@ from flask_babel import gettext as _
 
 from ..db import utcnow
 from ..errors import DomainError
-from ..htmx import redirect_after_post, render
+from ..web import client_address, redirect_after_post, render
 from ..i18n import local_today
-from . import permissions as perm
+from .. import access
 from . import services
 from .models import Firm, RoleGrant, User, UserSession
 
 auth_bp = Blueprint("auth", __name__)
 admin_bp = Blueprint("accounts", __name__, url_prefix="/admin")
-
-
-def client_address():
-    """Return the client's address (the first proxy hop when behind one that we trust)."""
-    if current_app.config.get("TRUST_PROXY"):
-        return request.headers.get("X-Forwarded-For", "").split(",")[0].strip() or request.remote_addr
-    return request.remote_addr or ""
 
 
 def safe_next(target):
@@ -38,7 +31,7 @@ def index():
     """Send people to their home page, visitors to login."""
     if g.get("user") is None:
         return redirect(url_for("auth.login"))
-    return redirect(url_for(perm.home_endpoint(g.get("actor"))))
+    return redirect(url_for(access.home_endpoint(g.get("actor"))))
 
 
 @auth_bp.route("/login", methods=["GET", "POST"])
@@ -90,7 +83,7 @@ def logout():
 
 
 @auth_bp.route("/me/password", methods=["GET", "POST"])
-@perm.login_required
+@access.login_required
 def password():
     """Change one's own password (and sign out other devices)."""
     error = field = None
@@ -108,7 +101,7 @@ def password():
 
 
 @auth_bp.route("/me")
-@perm.login_required
+@access.login_required
 def me():
     """The Me tab: who I am, my roles, language, devices, password, sign out."""
     devices = (UserSession.select().where(UserSession.user == g.user,
@@ -118,7 +111,7 @@ def me():
 
 
 @auth_bp.route("/me/devices/<int:session_id>/end", methods=["POST"])
-@perm.login_required
+@access.login_required
 def end_device(session_id):
     """Sign out one of my devices."""
     row = UserSession.get_or_none(UserSession.id == session_id, UserSession.user == g.user)
@@ -133,18 +126,18 @@ def end_device(session_id):
 
 
 @auth_bp.route("/me/role", methods=["POST"])
-@perm.login_required
+@access.login_required
 def switch_role():
     """Act in another of my roles."""
     try:
         grant_id = int(request.form.get("grant", ""))
     except ValueError:
         grant_id = None
-    grant = perm.switch_grant(grant_id)
+    grant = access.switch_grant(grant_id)
     if grant is None:
         return render("error.html", code=400, message=_("Choose one of your roles."), status=400)
-    g.actor = perm.Actor(user=g.user, grant=grant, grants=g.actor.grants)
-    return redirect_after_post(url_for(perm.home_endpoint(g.actor)))
+    g.actor = access.Actor(user=g.user, grant=grant, grants=g.actor.grants)
+    return redirect_after_post(url_for(access.home_endpoint(g.actor)))
 
 
 @auth_bp.route("/language", methods=["POST"])
@@ -162,7 +155,7 @@ def language():
 
 
 @auth_bp.route("/no-role")
-@perm.login_required
+@access.login_required
 def no_role():
     """Explain that the account has no role yet."""
     return render("accounts/no_role.html")
@@ -173,33 +166,33 @@ def no_role():
 ADMIN = ("county_admin",)
 
 
-def _county():
-    return perm.counties(g.actor).where(perm.Region.id == g.actor.grant.region_id).get()
+def acting_county():
+    return access.counties(g.actor).where(access.Region.id == g.actor.grant.region_id).get()
 
 
 @admin_bp.route("/firms")
-@perm.roles_required(*ADMIN)
+@access.roles_required(*ADMIN)
 def firms():
     """The county's firms, with how many active people each has."""
-    rows = list(perm.firms(g.actor).order_by(Firm.active.desc(), Firm.name))
+    rows = list(access.firms(g.actor).order_by(Firm.active.desc(), Firm.name))
     counts = services.counts_by_firm([f.id for f in rows])
     return render("admin/firms.html", firms=rows, counts=counts)
 
 
 @admin_bp.route("/firms/new", methods=["GET", "POST"])
 @admin_bp.route("/firms/<int:firm_id>", methods=["GET", "POST"])
-@perm.roles_required(*ADMIN)
+@access.roles_required(*ADMIN)
 def firm_form(firm_id=None):
     """Create or edit a firm."""
-    firm = perm.get_or_404(perm.firms(g.actor), Firm, firm_id) if firm_id else None
+    firm = access.get_or_404(access.firms(g.actor), Firm, firm_id) if firm_id else None
     error = field = None
     data = request.form if request.method == "POST" else (
         {"name": firm.name, "township": firm.township, "setting": firm.setting} if firm else
         {"setting": "rural"})
     if request.method == "POST":
         try:
-            saved = services.save_firm(g.actor.user, _county(), services.clean_firm(request.form),
-                                       firm, client_address())
+            saved = services.save_firm(g.actor.user, acting_county(), services.clean_firm(request.form),
+                                       firm)
         except DomainError as exc:
             error, field = exc.message, exc.field
         else:
@@ -210,28 +203,28 @@ def firm_form(firm_id=None):
 
 
 @admin_bp.route("/firms/<int:firm_id>/active", methods=["POST"])
-@perm.roles_required(*ADMIN)
+@access.roles_required(*ADMIN)
 def firm_active(firm_id):
     """Deactivate or reactivate a firm."""
-    firm = perm.get_or_404(perm.firms(g.actor), Firm, firm_id)
+    firm = access.get_or_404(access.firms(g.actor), Firm, firm_id)
     active = request.form.get("active") == "1"
-    services.set_firm_active(g.actor.user, firm, _county(), active, client_address())
+    services.set_firm_active(g.actor.user, firm, acting_county(), active)
     flash(_("The firm is active again.") if active else _("The firm is deactivated."), "success")
     return redirect_after_post(url_for("accounts.firms"))
 
 
 def _practitioners():
     """People the county admin manages here: those in a firm (never other administrators)."""
-    return perm.people(g.actor).where(User.firm.is_null(False))
+    return access.people(g.actor).where(User.firm.is_null(False))
 
 
 @admin_bp.route("/people")
-@perm.roles_required(*ADMIN)
+@access.roles_required(*ADMIN)
 def people():
     """The county's practitioners, searchable and filterable by firm."""
     query = _practitioners()
     q = (request.args.get("q") or "").strip()[:40]
-    firm_id = request.args.get("firm", type=perm.object_id)
+    firm_id = request.args.get("firm", type=access.object_id)
     show = request.args.get("show", "active")
     if q:
         query = query.where(User.name.contains(q) | User.phone.contains(q)
@@ -241,7 +234,7 @@ def people():
     if show != "all":
         query = query.where(User.active == (show != "inactive"))
     rows = list(query.order_by(User.name).limit(500))
-    firm_map = {f.id: f for f in perm.firms(g.actor)}
+    firm_map = {f.id: f for f in access.firms(g.actor)}
     directors = {gr.user_id for gr in RoleGrant.select(RoleGrant.user).where(
         RoleGrant.role == "director", RoleGrant.user.in_([u.id for u in rows] or [0]))}
     return render("admin/people.html", "admin/_people_list.html", people=rows, q=q,
@@ -249,17 +242,16 @@ def people():
 
 
 def _person_form(user):
-    firms_list = list(perm.firms(g.actor).where(Firm.active == True).order_by(Firm.name))  # noqa: E712
+    firms_list = list(access.firms(g.actor).where(Firm.active == True).order_by(Firm.name))  # noqa: E712
     error = field = None
     if request.method == "POST":
         data = request.form
         try:
             clean = services.clean_person(data, firms_list, local_today().year)
             if user is None:
-                user, code = services.create_practitioner(g.actor.user, _county(), clean,
-                                                          client_address())
+                user, code = services.create_practitioner(g.actor.user, acting_county(), clean)
                 return render("admin/person_code.html", person=user, code=code, created=True)
-            services.update_practitioner(g.actor.user, user, _county(), clean, client_address())
+            services.update_practitioner(g.actor.user, user, acting_county(), clean)
         except DomainError as exc:
             error, field = exc.message, exc.field
         else:
@@ -279,56 +271,55 @@ def _person_form(user):
 
 
 @admin_bp.route("/people/new", methods=["GET", "POST"])
-@perm.roles_required(*ADMIN)
+@access.roles_required(*ADMIN)
 def person_new():
     """Add a practitioner."""
     return _person_form(None)
 
 
 @admin_bp.route("/people/<int:user_id>", methods=["GET", "POST"])
-@perm.roles_required(*ADMIN)
+@access.roles_required(*ADMIN)
 def person_edit(user_id):
     """Edit a practitioner."""
-    return _person_form(perm.get_or_404(_practitioners(), User, user_id))
+    return _person_form(access.get_or_404(_practitioners(), User, user_id))
 
 
 @admin_bp.route("/people/<int:user_id>/active", methods=["POST"])
-@perm.roles_required(*ADMIN)
+@access.roles_required(*ADMIN)
 def person_active(user_id):
     """Deactivate or reactivate a person."""
-    user = perm.get_or_404(_practitioners(), User, user_id)
+    user = access.get_or_404(_practitioners(), User, user_id)
     if user.id == g.user.id:
         return render("error.html", code=400, message=_("You cannot deactivate yourself."),
                       status=400)
     active = request.form.get("active") == "1"
-    services.set_active(g.actor.user, user, _county(), active, client_address())
+    services.set_active(g.actor.user, user, acting_county(), active)
     flash(_("%(name)s can sign in again.", name=user.name) if active else
           _("%(name)s is deactivated; their records stay.", name=user.name), "success")
     return redirect_after_post(url_for("accounts.person_edit", user_id=user.id))
 
 
 @admin_bp.route("/people/<int:user_id>/director", methods=["POST"])
-@perm.roles_required(*ADMIN)
+@access.roles_required(*ADMIN)
 def person_director(user_id):
     """Make a person their firm's director, or not."""
-    user = perm.get_or_404(_practitioners(), User, user_id)
-    services.set_director(g.actor.user, user, _county(), request.form.get("director") == "1",
-                          client_address())
+    user = access.get_or_404(_practitioners(), User, user_id)
+    services.set_director(g.actor.user, user, acting_county(), request.form.get("director") == "1")
     flash(_("Saved."), "success")
     return redirect_after_post(url_for("accounts.person_edit", user_id=user.id))
 
 
 @admin_bp.route("/people/<int:user_id>/reset", methods=["POST"])
-@perm.roles_required(*ADMIN)
+@access.roles_required(*ADMIN)
 def person_reset(user_id):
     """Give a person a one-time password, shown once."""
-    user = perm.get_or_404(_practitioners(), User, user_id)
-    code = services.reset_password(g.actor.user, user, _county(), client_address())
+    user = access.get_or_404(_practitioners(), User, user_id)
+    code = services.reset_password(g.actor.user, user, acting_county())
     return render("admin/person_code.html", person=user, code=code, created=False)
 
 
 @admin_bp.route("/audit")
-@perm.roles_required("county_admin", "city_admin")
+@access.roles_required("county_admin", "city_admin")
 def audit_log():
     """The county's recent administrative actions."""
     from .models import AuditEvent
@@ -340,5 +331,3 @@ def audit_log():
             .order_by(AuditEvent.created_at.desc()).limit(200))
     return render("admin/audit.html", events=list(rows))
 
-
-from . import roster_views  # noqa: E402,F401

@@ -9,12 +9,13 @@ from flask_babel import lazy_gettext as _l
 from peewee import JOIN, IntegrityError, fn
 
 from ..accounts.models import Firm, RoleGrant, User
-from ..accounts.services import audit
+from ..access import audit
 from ..db import db, utcnow, write_transaction
 from ..errors import Conflict, DomainError
 from ..i18n import local_today, to_local, to_utc
 from ..ledger import evidence as files
 from ..ledger.models import Entry
+from ..web import object_id
 from .models import (ACTIVITY_KINDS, ActivityAttendance, ActivityPhoto, Branch, BranchActivity,
                      BranchFirm, BranchMember)
 
@@ -58,7 +59,6 @@ def _text(data, name, label_message, max_len, required=False, too_long=None):
 
 
 def _as_id(value):
-    from ..accounts.permissions import object_id  # permissions imports this package's models
     try:
         return object_id(value)
     except (TypeError, ValueError):
@@ -109,7 +109,7 @@ def _firm_taken(firms, branch):
     return next(f for f in firms if f.id == row.firm_id), row.branch
 
 
-def save_branch(actor, county_id, clean, branch=None, address=""):
+def save_branch(actor, county_id, clean, branch=None):
     """Create or update a branch and the firms it covers."""
     taken = _firm_taken(clean["firms"], branch)
     if taken:
@@ -143,7 +143,7 @@ def save_branch(actor, county_id, clean, branch=None, address=""):
                  "justice_office": branch.includes_justice_office,
                  "firms": sorted(f.id for f in clean["firms"])}
         audit(actor, action, branch, branch.county_id,
-              {"before": before, "after": after} if before else after, address)
+              {"before": before, "after": after} if before else after)
     return branch
 
 
@@ -201,7 +201,7 @@ def _clean_joined(value, today):
     return day
 
 
-def add_member(actor, branch, data, today=None, address=""):
+def add_member(actor, branch, data, today=None):
     """Add one of the county's practitioners to the branch (and flag them as a party member)."""
     today = today or local_today()
     user_id = _as_id(data.get("user_id"))
@@ -234,12 +234,11 @@ def add_member(actor, branch, data, today=None, address=""):
         if not person.party_member:
             User.update(party_member=True).where(User.id == person.id).execute()
         audit(actor, "branch.member_add", branch, branch.county_id,
-              {"user": person.id, "name": person.name, "standing": standing, "joined_on": joined},
-              address)
+              {"user": person.id, "name": person.name, "standing": standing, "joined_on": joined})
     return person
 
 
-def change_standing(actor, branch, member, standing, address=""):
+def change_standing(actor, branch, member, standing):
     """Change a member from probationary to full (or back)."""
     standing = _clean_standing(standing)
     if standing == member.standing:
@@ -251,11 +250,11 @@ def change_standing(actor, branch, member, standing, address=""):
         member.standing = standing
         member.save(only=[BranchMember.standing])
         audit(actor, "branch.member_standing", branch, branch.county_id,
-              {"user": member.user_id, "before": before, "after": standing}, address)
+              {"user": member.user_id, "before": before, "after": standing})
     return member
 
 
-def remove_member(actor, branch, member, today=None, address=""):
+def remove_member(actor, branch, member, today=None):
     """Take a member off the branch (their past attendance stays in their record)."""
     if member.user_id == branch.secretary_id:
         raise DomainError(_("%(name)s is the branch secretary. Name another secretary first.",
@@ -265,11 +264,11 @@ def remove_member(actor, branch, member, today=None, address=""):
         member.left_on = today
         member.save(only=[BranchMember.left_on])
         audit(actor, "branch.member_remove", branch, branch.county_id,
-              {"user": member.user_id, "name": member.user.name}, address)
+              {"user": member.user_id, "name": member.user.name})
     return member
 
 
-def set_secretary(actor, branch, user_id, address=""):
+def set_secretary(actor, branch, user_id):
     """Name a full member as secretary: they get the secretary role, the previous one loses it."""
     user_id = _as_id(user_id)
     member = (BranchMember.select(BranchMember, User).join(User)
@@ -293,7 +292,7 @@ def set_secretary(actor, branch, user_id, address=""):
         branch.secretary = member.user_id
         branch.save(only=[Branch.secretary])
         audit(actor, "branch.secretary", branch, branch.county_id,
-              {"before": before, "after": member.user_id, "name": member.user.name}, address)
+              {"before": before, "after": member.user_id, "name": member.user.name})
     return branch
 
 
@@ -401,7 +400,7 @@ def duration_hours(activity):
     return (Decimal(seconds) / Decimal(3600)).quantize(Decimal("0.01"))
 
 
-def save_activity(actor, branch, clean, uploads=(), activity=None, address=""):
+def save_activity(actor, branch, clean, uploads=(), activity=None):
     """Plan or record an activity, with new photos; keep its ledger entries in step."""
     now = utcnow()
     written = []
@@ -436,14 +435,14 @@ def save_activity(actor, branch, clean, uploads=(), activity=None, address=""):
                                      content_type="image/jpeg", size=len(upload[0]))
             audit(actor, action, activity, branch.county_id,
                   {"branch": branch.id, "kind": activity.kind, "topic": activity.topic,
-                   "start": activity.start_at, "photos": len(uploads)}, address)
+                   "start": activity.start_at, "photos": len(uploads)})
     except Exception:
         files.remove_files(written)
         raise
     return activity
 
 
-def cancel_activity(actor, activity, address=""):
+def cancel_activity(actor, activity):
     """Cancel an activity; the ledger entries it gave are withdrawn, never deleted."""
     if activity.status == "cancelled":
         raise DomainError(_("This activity is already cancelled."))
@@ -454,7 +453,7 @@ def cancel_activity(actor, activity, address=""):
                      .where(Entry.activity == activity.id, Entry.kind == "party_activity",
                             Entry.status == "recorded").execute())
         audit(actor, "activity.cancel", activity, activity.branch.county_id,
-              {"topic": activity.topic, "entries_withdrawn": withdrawn}, address)
+              {"topic": activity.topic, "entries_withdrawn": withdrawn})
     return activity
 
 
@@ -500,12 +499,12 @@ def _store_photo(upload):
     return files.store(files.Upload(full, thumb, "image/jpeg", ""), folder=PHOTO_FOLDER)
 
 
-def remove_photo(actor, activity, photo, address=""):
+def remove_photo(actor, activity, photo):
     """Delete one photo of an activity."""
     with db.atomic():
         photo.delete_instance()
         audit(actor, "activity.photo_remove", activity, activity.branch.county_id,
-              {"photo": photo.id}, address)
+              {"photo": photo.id})
     files.remove_files([photo_path(photo.stored_name), photo_path(photo.stored_name, thumb=True)])
 
 
@@ -625,7 +624,7 @@ def _held(activity):
         activity.status = "held"
 
 
-def mark(actor, activity, user_id, status, reason="", address="", now=None):
+def mark(actor, activity, user_id, status, reason="", now=None):
     """Mark one person present, excused (with a reason) or absent; correct an earlier mark."""
     now = now or utcnow()
     _check_markable(activity, now)
@@ -665,11 +664,11 @@ def mark(actor, activity, user_id, status, reason="", address="", now=None):
               activity.branch.county_id,
               {"user": user_id, "name": person["user"].name,
                "before": before[0] if before else None, "after": status,
-               "reason": reason}, address)
+               "reason": reason})
     return row
 
 
-def mark_rest_present(actor, activity, address="", now=None):
+def mark_rest_present(actor, activity, now=None):
     """Mark everyone on the list who is not marked yet as present; return how many."""
     now = now or utcnow()
     _check_markable(activity, now)
@@ -690,7 +689,7 @@ def mark_rest_present(actor, activity, address="", now=None):
         _held(activity)
         if done:
             audit(actor, "attendance.mark", activity, activity.branch.county_id,
-                  {"users": done, "after": "present"}, address)
+                  {"users": done, "after": "present"})
     return len(done)
 
 

@@ -6,13 +6,12 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, r
                    session, url_for)
 from flask_babel import gettext as _
 
-from ..accounts import permissions as perm
+from .. import access
 from ..accounts.models import User
-from ..accounts.views import client_address
 from ..db import utcnow
 from ..errors import DomainError
-from ..forms import FormData
-from ..htmx import is_htmx, redirect_after_post, render
+from ..web import FormData
+from ..web import is_htmx, redirect_after_post, render
 from ..i18n import local_today, to_local
 from ..trainings import qr, tickets
 from . import checkin, services
@@ -46,7 +45,7 @@ def _year():
 # ------------------------------------------------------------------ county admin: branches
 
 def _branch(branch_id):
-    return perm.get_or_404(perm.branches(g.actor), Branch, branch_id)
+    return access.get_or_404(access.branches(g.actor), Branch, branch_id)
 
 
 def _county_id():
@@ -54,12 +53,12 @@ def _county_id():
 
 
 @branches_bp.route("/branches")
-@perm.roles_required("county_admin")
+@access.roles_required("county_admin")
 def index():
     """Every branch of the county: theme days against the target, attendance, who lags."""
     today = local_today()
     year = _year()
-    branches = list(perm.branches(g.actor).where(Branch.active == True)  # noqa: E712
+    branches = list(access.branches(g.actor).where(Branch.active == True)  # noqa: E712
                     .order_by(Branch.name))
     rows = services.county_overview(branches, year, today)
     hints = services.firm_hints(_county_id(), branches)
@@ -70,7 +69,7 @@ def index():
 
 @branches_bp.route("/branches/new", methods=["GET", "POST"])
 @branches_bp.route("/branches/<int:branch_id>/edit", methods=["GET", "POST"])
-@perm.roles_required("county_admin")
+@access.roles_required("county_admin")
 def form(branch_id=None):
     """Create or edit a branch: name, independent or joint, firms, justice office."""
     branch = _branch(branch_id) if branch_id else None
@@ -88,8 +87,7 @@ def form(branch_id=None):
         chosen = set(data.getlist("firm_ids"))
         try:
             clean = services.clean_branch(request.form, firms)
-            saved = services.save_branch(g.actor.user, _county_id(), clean, branch,
-                                         client_address())
+            saved = services.save_branch(g.actor.user, _county_id(), clean, branch)
         except DomainError as exc:
             error, field, status = exc.message, exc.field, exc.status
         else:
@@ -119,7 +117,7 @@ def _detail_context(branch, error=None, field=None):
 
 
 @branches_bp.route("/branches/<int:branch_id>")
-@perm.roles_required("county_admin")
+@access.roles_required("county_admin")
 def detail(branch_id):
     """One branch: the three-member rule, members, the secretary, this year's activities."""
     branch = _branch(branch_id)
@@ -132,13 +130,12 @@ def _refused(branch, exc):
 
 
 @branches_bp.route("/branches/<int:branch_id>/members", methods=["POST"])
-@perm.roles_required("county_admin")
+@access.roles_required("county_admin")
 def member_add(branch_id):
     """Add one of the county's practitioners to the branch."""
     branch = _branch(branch_id)
     try:
-        person = services.add_member(g.actor.user, branch, request.form,
-                                     address=client_address())
+        person = services.add_member(g.actor.user, branch, request.form)
     except DomainError as exc:
         return _refused(branch, exc)
     flash(_("%(name)s is now a member of the branch.", name=person.name), "success")
@@ -148,11 +145,11 @@ def member_add(branch_id):
 def _member(branch, member_id):
     query = (BranchMember.select(BranchMember, User).join(User)
              .where(BranchMember.branch == branch.id, BranchMember.left_on.is_null()))
-    return perm.get_or_404(query, BranchMember, member_id)
+    return access.get_or_404(query, BranchMember, member_id)
 
 
 @branches_bp.route("/branches/<int:branch_id>/members/<int:member_id>", methods=["POST"])
-@perm.roles_required("county_admin")
+@access.roles_required("county_admin")
 def member_change(branch_id, member_id):
     """Change a member's standing (probationary or full), or take them off the branch."""
     branch = _branch(branch_id)
@@ -160,12 +157,11 @@ def member_change(branch_id, member_id):
     action = request.form.get("action")
     try:
         if action == "remove":
-            services.remove_member(g.actor.user, branch, member, address=client_address())
+            services.remove_member(g.actor.user, branch, member)
             flash(_("%(name)s is no longer a member of the branch.", name=member.user.name),
                   "success")
         elif action == "standing":
-            services.change_standing(g.actor.user, branch, member, request.form.get("standing"),
-                                     client_address())
+            services.change_standing(g.actor.user, branch, member, request.form.get("standing"))
             flash(_("The standing of %(name)s is saved.", name=member.user.name), "success")
         else:
             raise DomainError(_("Choose what to do."))
@@ -175,13 +171,12 @@ def member_change(branch_id, member_id):
 
 
 @branches_bp.route("/branches/<int:branch_id>/secretary", methods=["POST"])
-@perm.roles_required("county_admin")
+@access.roles_required("county_admin")
 def secretary(branch_id):
     """Name the branch secretary from the full members."""
     branch = _branch(branch_id)
     try:
-        services.set_secretary(g.actor.user, branch, request.form.get("user_id"),
-                               client_address())
+        services.set_secretary(g.actor.user, branch, request.form.get("user_id"))
     except DomainError as exc:
         return _refused(branch, exc)
     flash(_("The branch secretary is saved."), "success")
@@ -189,14 +184,14 @@ def secretary(branch_id):
 
 
 @branches_bp.route("/branches/export.xlsx")
-@perm.roles_required("county_admin")
+@access.roles_required("county_admin")
 def export():
     """The county's branches and this year's activities as an Excel file."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     today = local_today()
     year = _year()
-    branches = list(perm.branches(g.actor).where(Branch.active == True)  # noqa: E712
+    branches = list(access.branches(g.actor).where(Branch.active == True)  # noqa: E712
                     .order_by(Branch.name))
     rows = services.county_overview(branches, year, today)
     book = Workbook()
@@ -252,7 +247,7 @@ def export():
 # ------------------------------------------------------------------ secretary: activities
 
 def _my_branch():
-    branch = perm.branches(g.actor).first()
+    branch = access.branches(g.actor).first()
     if branch is None:
         abort(404)
     return branch
@@ -261,12 +256,12 @@ def _my_branch():
 def _activity(activity_id):
     """An activity of a branch the actor may see (the secretary's own, an admin's county's)."""
     query = (BranchActivity.select(BranchActivity, Branch).join(Branch)
-             .where(BranchActivity.branch.in_(perm.branches(g.actor).select(Branch.id))))
-    return perm.get_or_404(query, BranchActivity, activity_id)
+             .where(BranchActivity.branch.in_(access.branches(g.actor).select(Branch.id))))
+    return access.get_or_404(query, BranchActivity, activity_id)
 
 
 @branches_bp.route("/branch/activities")
-@perm.roles_required("secretary")
+@access.roles_required("secretary")
 def activities():
     """The branch's activities of a year, planned ones first."""
     branch = _my_branch()
@@ -296,7 +291,7 @@ def _activity_data(activity, branch, today):
 
 @branches_bp.route("/branch/activities/new", methods=["GET", "POST"])
 @branches_bp.route("/branch/activities/<int:activity_id>/edit", methods=["GET", "POST"])
-@perm.roles_required("secretary")
+@access.roles_required("secretary")
 def activity_form(activity_id=None):
     """Plan an activity ahead or record one afterwards: type, time, place, topic, photos."""
     branch = _my_branch()
@@ -313,8 +308,7 @@ def activity_form(activity_id=None):
         try:
             clean = services.clean_activity(request.form, today)
             uploads = services.read_photos(request.files.getlist("photos"), len(photos))
-            saved = services.save_activity(g.actor.user, branch, clean, uploads, activity,
-                                           client_address())
+            saved = services.save_activity(g.actor.user, branch, clean, uploads, activity)
         except DomainError as exc:
             error, field, status = exc.message, exc.field, exc.status
         else:
@@ -330,7 +324,7 @@ def activity_form(activity_id=None):
 
 
 @branches_bp.route("/branch/activities/<int:activity_id>")
-@perm.roles_required("secretary", "county_admin")
+@access.roles_required("secretary", "county_admin")
 def activity(activity_id):
     """One activity: facts, expected and actual attendance, photos, and what to do next."""
     item = _activity(activity_id)
@@ -349,23 +343,23 @@ def _checkin_open(item):
 
 
 @branches_bp.route("/branch/activities/<int:activity_id>/cancel", methods=["POST"])
-@perm.roles_required("secretary")
+@access.roles_required("secretary")
 def activity_cancel(activity_id):
     """Cancel an activity (its ledger entries are withdrawn)."""
     item = _activity(activity_id)
-    services.cancel_activity(g.actor.user, item, client_address())
+    services.cancel_activity(g.actor.user, item)
     flash(_("The activity is cancelled."), "success")
     return redirect_after_post(url_for("branches.activity", activity_id=item.id))
 
 
 def _photo(photo_id):
     query = (ActivityPhoto.select(ActivityPhoto, BranchActivity).join(BranchActivity)
-             .where(BranchActivity.branch.in_(perm.branches(g.actor).select(Branch.id))))
-    return perm.get_or_404(query, ActivityPhoto, photo_id)
+             .where(BranchActivity.branch.in_(access.branches(g.actor).select(Branch.id))))
+    return access.get_or_404(query, ActivityPhoto, photo_id)
 
 
 @branches_bp.route("/branch/photos/<int:photo_id>")
-@perm.roles_required("secretary", "county_admin")
+@access.roles_required("secretary", "county_admin")
 def photo(photo_id):
     """Send an activity photo (or its thumbnail) to the secretary or the county."""
     item = _photo(photo_id)
@@ -381,14 +375,14 @@ def photo(photo_id):
 
 
 @branches_bp.route("/branch/photos/<int:photo_id>/remove", methods=["POST"])
-@perm.roles_required("secretary")
+@access.roles_required("secretary")
 def photo_remove(photo_id):
     """Remove one photo of an activity."""
     item = _photo(photo_id)
     activity_row = item.activity
     if activity_row.status == "cancelled":
         raise DomainError(_("This activity was cancelled and cannot be changed."))
-    services.remove_photo(g.actor.user, activity_row, item, client_address())
+    services.remove_photo(g.actor.user, activity_row, item)
     flash(_("The photo is removed."), "success")
     return redirect_after_post(url_for("branches.activity_form", activity_id=activity_row.id))
 
@@ -405,7 +399,7 @@ def _attendance_context(item, error=None, error_user=None, form=None):
 
 
 @branches_bp.route("/branch/activities/<int:activity_id>/attendance", methods=["GET", "POST"])
-@perm.roles_required("secretary")
+@access.roles_required("secretary")
 def attendance(activity_id):
     """Mark each member present, excused (with a reason) or absent; counts follow."""
     item = _activity(activity_id)
@@ -415,11 +409,11 @@ def attendance(activity_id):
     user_id = request.form.get("user_id", type=int)
     try:
         if request.form.get("action") == "rest":
-            n = services.mark_rest_present(g.actor.user, item, client_address())
+            n = services.mark_rest_present(g.actor.user, item)
             flash(_("%(n)d more marked present.", n=n), "success")
             return redirect_after_post(url_for("branches.attendance", activity_id=item.id))
         services.mark(g.actor.user, item, user_id, request.form.get("status"),
-                      request.form.get("reason"), client_address())
+                      request.form.get("reason"))
     except DomainError as exc:
         context = _attendance_context(item, exc.message, user_id, request.form)
         row = next((r for r in context["roster"] if r["user"].id == user_id), None)
@@ -438,7 +432,7 @@ def attendance(activity_id):
 # ------------------------------------------------------------------ QR check-in: projector
 
 @branches_bp.route("/branch/activities/<int:activity_id>/projector")
-@perm.roles_required("secretary")
+@access.roles_required("secretary")
 def projector(activity_id):
     """The rotating QR for members to scan (the trainings' projector script draws it)."""
     item = _activity(activity_id)
@@ -454,7 +448,7 @@ def projector(activity_id):
 
 
 @branches_bp.route("/branch/activities/<int:activity_id>/live")
-@perm.roles_required("secretary")
+@access.roles_required("secretary")
 def live(activity_id):
     """A tiny JSON for the projector: counts, the last few names, the server's clock."""
     item = _activity(activity_id)
@@ -516,7 +510,7 @@ def confirm():
 
 
 @branches_bp.route("/party/checkin", methods=["POST"])
-@perm.login_required
+@access.login_required
 def confirm_post():
     """Confirm the kept scan: check in at the time of the scan."""
     ticket = _ticket()
@@ -528,7 +522,7 @@ def confirm_post():
 
 
 @branches_bp.route("/party/checkin/result")
-@perm.login_required
+@access.login_required
 def result():
     """The outcome of the last activity scan, with a live clock."""
     data = session.get("activity_scan_result")
@@ -549,7 +543,7 @@ def sync_json(user, code, scanned_at):
 # ------------------------------------------------------------------ member: my party record
 
 @branches_bp.route("/party/record")
-@perm.login_required
+@access.login_required
 def mine():
     """My party activities this year: attended, excused, missed, and what is planned."""
     today = local_today()

@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError, fn
 
 from ..accounts.models import Firm, Notification, Region, User
-from ..accounts.services import audit
+from .. import access
+from ..access import audit
 from ..db import db, is_postgres, utcnow, write_transaction
 from ..errors import Conflict, DomainError, NotAllowed
 from ..i18n import fmt_hours, local_today
@@ -316,7 +317,7 @@ def clean_hours_value(value, field, low, high):
     return hours.quantize(Decimal("0.01"))
 
 
-def save_rule(actor, county, year, clean, address=""):
+def save_rule(actor, county, year, clean):
     """Create or update the county's rules for a year."""
     with write_transaction():
         rule = ReviewRule.get_or_none(ReviewRule.county == county.id, ReviewRule.year == year)
@@ -329,7 +330,7 @@ def save_rule(actor, county, year, clean, address=""):
         for key, value in clean.items():
             setattr(rule, key, value)
         rule.save()
-        audit(actor, "review_rule.save", rule, county, {"year": year, **clean}, address)
+        audit(actor, "review_rule.save", rule, county, {"year": year, **clean})
     return rule
 
 
@@ -582,16 +583,14 @@ def reviews_anything(actor):
 
 def can_review(actor, entry):
     """Say whether the actor may approve or decline this entry."""
-    from ..accounts import permissions as perm
     if actor is None or actor.role not in ("county_admin", "director"):
         return False
-    return reviewable(actor, perm.entries(actor, Entry)).where(Entry.id == entry.id).exists()
+    return reviewable(actor, access.entries(actor, Entry)).where(Entry.id == entry.id).exists()
 
 
 def queue(actor, kind=None, firm_id=None):
     """Pending entries the actor may decide on, oldest first, with the author and firm."""
-    from ..accounts import permissions as perm
-    query = (reviewable(actor, perm.entries(actor, Entry)).where(Entry.status == "pending")
+    query = (reviewable(actor, access.entries(actor, Entry)).where(Entry.status == "pending")
              .switch(User).join(Firm, on=(User.firm == Firm.id)).select_extend(Firm))
     if kind in KIND_GROUPS:
         query = query.where(Entry.kind.in_(KIND_GROUPS[kind]))
@@ -617,7 +616,7 @@ def _notify(entry, author, decision, reason=""):
                         link=url_for("ledger.entry", entry_id=entry.id))
 
 
-def _decide(actor, entry, decision, reason="", version=None, address=""):
+def _decide(actor, entry, decision, reason="", version=None):
     fresh = _lock(Entry, entry.id)
     if fresh is None or fresh.status != "pending":
         raise Conflict(_("Someone already decided on this entry, or it was withdrawn."))
@@ -630,20 +629,20 @@ def _decide(actor, entry, decision, reason="", version=None, address=""):
     audit(actor.user, "entry.approve" if decision == "approved" else "entry.decline", fresh,
           author.county_id, {"user": author.id, "kind": fresh.kind, "date": fresh.date,
                              "hours": fresh.hours, "count": fresh.count, "reason": reason,
-                             "role": actor.role}, address)
+                             "role": actor.role})
     _notify(fresh, author, decision, reason)
     return Entry.get_by_id(entry.id)
 
 
-def approve(actor, entry, version=None, address=""):
+def approve(actor, entry, version=None):
     """Approve a pending entry; it locks."""
     if not can_review(actor, entry):
         raise NotAllowed(_("You cannot review this entry."))
     with write_transaction():
-        return _decide(actor, entry, "approved", version=version, address=address)
+        return _decide(actor, entry, "approved", version=version)
 
 
-def decline(actor, entry, reason, version=None, address=""):
+def decline(actor, entry, reason, version=None):
     """Decline a pending entry with a reason the author will read."""
     if not can_review(actor, entry):
         raise NotAllowed(_("You cannot review this entry."))
@@ -654,14 +653,13 @@ def decline(actor, entry, reason, version=None, address=""):
         raise DomainError(_("%(label)s is too long (at most %(n)d characters).",
                             label=_("The reason"), n=500), field="reason")
     with write_transaction():
-        return _decide(actor, entry, "declined", reason=reason, version=version, address=address)
+        return _decide(actor, entry, "declined", reason=reason, version=version)
 
 
-def bulk_approve(actor, picks, address=""):
+def bulk_approve(actor, picks):
     """Approve several entries: picks are (entry_id, version); return (approved, skipped)."""
-    from ..accounts import permissions as perm
     ids = [entry_id for entry_id, _v in picks]
-    allowed = {e.id: e for e in reviewable(actor, perm.entries(actor, Entry))
+    allowed = {e.id: e for e in reviewable(actor, access.entries(actor, Entry))
                .where(Entry.id.in_(ids or [0]))}
     approved = skipped = 0
     for entry_id, version in picks:
@@ -671,7 +669,7 @@ def bulk_approve(actor, picks, address=""):
             continue
         try:
             with write_transaction():
-                _decide(actor, entry, "approved", version=version, address=address)
+                _decide(actor, entry, "approved", version=version)
         except Conflict:
             skipped += 1
         else:

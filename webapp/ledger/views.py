@@ -6,12 +6,11 @@ from flask import Blueprint, abort, flash, g, jsonify, request, send_file, url_f
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
-from ..accounts import permissions as perm
+from .. import access
 from ..accounts.models import Notification
-from ..accounts.views import client_address
 from ..db import utcnow
 from ..errors import Conflict, DomainError
-from ..htmx import is_htmx, redirect_after_post, render
+from ..web import is_htmx, redirect_after_post, render
 from ..i18n import local_today
 from ..pwa import keep_offline
 from ..targets import services as targets
@@ -40,7 +39,7 @@ def _check_for_user():
 
 
 def _own_entries():
-    return perm.entries(g.actor, Entry).where(Entry.user == g.user.id)
+    return access.entries(g.actor, Entry).where(Entry.user == g.user.id)
 
 
 def _uploads(existing=(0, 0)):
@@ -75,12 +74,12 @@ def _form_context(kind, data, error=None, field=None, entry=None):
 # ------------------------------------------------------------------ the Log tab and forms
 
 @ledger_bp.route("/")
-@perm.roles_required("practitioner")
+@access.roles_required("practitioner")
 @keep_offline  # a plain visit may be kept for use without network (sw.js); not ?saved=
 def log():
     """The Log tab: three tiles, what was just saved (with undo), and recent entries."""
     saved = None
-    saved_id = request.args.get("saved", type=perm.object_id)
+    saved_id = request.args.get("saved", type=access.object_id)
     if saved_id:
         saved = _own_entries().where(Entry.id == saved_id).first()
     recent = list(_own_entries().where(Entry.source == "self")
@@ -89,7 +88,7 @@ def log():
 
 
 @ledger_bp.route("/new/<kind>", methods=["GET", "POST"])
-@perm.roles_required("practitioner")
+@access.roles_required("practitioner")
 @keep_offline  # the empty form may be kept offline (sw.js); ledger.js renews its key and date
 def new(kind):
     """Log public service, a legal-aid case or outside learning on one screen."""
@@ -131,10 +130,10 @@ def _entry_data(entry):
 
 
 @ledger_bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
-@perm.roles_required("practitioner")
+@access.roles_required("practitioner")
 def edit(entry_id):
     """Correct a pending entry, or fix a declined one and send it again."""
-    entry = perm.get_or_404(_own_entries(), Entry, entry_id)
+    entry = access.get_or_404(_own_entries(), Entry, entry_id)
     if not services.can_edit(g.user, entry):
         try:
             services.check_editable(g.user, entry)
@@ -156,10 +155,10 @@ def edit(entry_id):
 
 
 @ledger_bp.route("/entries/<int:entry_id>/withdraw", methods=["POST"])
-@perm.roles_required("practitioner")
+@access.roles_required("practitioner")
 def withdraw(entry_id):
     """Withdraw one's own pending entry (the undo after saving)."""
-    entry = perm.get_or_404(_own_entries(), Entry, entry_id)
+    entry = access.get_or_404(_own_entries(), Entry, entry_id)
     try:
         services.withdraw_entry(g.user, entry)
     except DomainError as exc:
@@ -172,10 +171,10 @@ def withdraw(entry_id):
 
 
 @ledger_bp.route("/entries/<int:entry_id>")
-@perm.roles_required(*VIEWERS)
+@access.roles_required(*VIEWERS)
 def entry(entry_id):
     """One entry: what it says, its source and status, evidence, and what can be done."""
-    row = perm.get_or_404(perm.entries(g.actor, Entry), Entry, entry_id)
+    row = access.get_or_404(access.entries(g.actor, Entry), Entry, entry_id)
     mine = row.user_id == g.user.id
     if mine:
         (Notification.update(read_at=utcnow())
@@ -193,10 +192,10 @@ def entry(entry_id):
 # ------------------------------------------------------------------ evidence
 
 @ledger_bp.route("/entries/<int:entry_id>/evidence", methods=["POST"])
-@perm.roles_required("practitioner")
+@access.roles_required("practitioner")
 def evidence_add(entry_id):
     """Attach photos or a PDF to one's own entry while it may change."""
-    row = perm.get_or_404(_own_entries(), Entry, entry_id)
+    row = access.get_or_404(_own_entries(), Entry, entry_id)
     try:
         services.add_evidence(g.user, row, _uploads())
     except DomainError as exc:
@@ -207,12 +206,12 @@ def evidence_add(entry_id):
 
 def _evidence_row(evidence_id):
     query = (Evidence.select(Evidence, Entry).join(Entry)
-             .where(Entry.id.in_(perm.entries(g.actor, Entry).select(Entry.id))))
-    return perm.get_or_404(query, Evidence, evidence_id)
+             .where(Entry.id.in_(access.entries(g.actor, Entry).select(Entry.id))))
+    return access.get_or_404(query, Evidence, evidence_id)
 
 
 @ledger_bp.route("/evidence/<int:evidence_id>/remove", methods=["POST"])
-@perm.roles_required("practitioner")
+@access.roles_required("practitioner")
 def evidence_remove(evidence_id):
     """Take a file off one's own entry while it may change."""
     item = _evidence_row(evidence_id)
@@ -227,7 +226,7 @@ def evidence_remove(evidence_id):
 
 
 @ledger_bp.route("/evidence/<int:evidence_id>")
-@perm.roles_required(*VIEWERS)
+@access.roles_required(*VIEWERS)
 def evidence_file(evidence_id):
     """Send an evidence file to someone who may see its entry (never from the web root)."""
     item = _evidence_row(evidence_id)
@@ -250,7 +249,7 @@ def evidence_file(evidence_id):
 def _queue_filters():
     kind = request.values.get("kind")
     kind = kind if kind in services.KIND_GROUPS else None
-    firm_id = request.values.get("firm", type=perm.object_id)
+    firm_id = request.values.get("firm", type=access.object_id)
     group = "firm" if request.values.get("group") == "firm" else "person"
     return kind, firm_id, group
 
@@ -268,7 +267,7 @@ def _queue_context():
         key = row.user.firm_id if group == "firm" else row.user_id
         groups.setdefault(key, []).append(row)
     director_off = not services.reviews_anything(g.actor)
-    firms = list(perm.firms(g.actor).order_by(perm.Firm.name))
+    firms = list(access.firms(g.actor).order_by(access.Firm.name))
     return dict(groups=list(groups.values()), total=total, shown=len(rows), kind=kind,
                 firm_id=firm_id, group=group, evidence=evidence, firms=firms,
                 director_off=director_off, now=utcnow(), version_of=services.version_of,
@@ -277,7 +276,7 @@ def _queue_context():
 
 
 @ledger_bp.route("/review")
-@perm.roles_required(*REVIEWERS)
+@access.roles_required(*REVIEWERS)
 def review_queue():
     """Entries waiting for review: by person or by firm, oldest first, with filters."""
     return render("ledger/review.html", "ledger/_queue.html", **_queue_context())
@@ -290,7 +289,7 @@ def _back_to_queue():
 
 
 def _reviewable_entry(entry_id):
-    return perm.get_or_404(perm.entries(g.actor, Entry), Entry, entry_id)
+    return access.get_or_404(access.entries(g.actor, Entry), Entry, entry_id)
 
 
 def _decided(row, error=None, status=200):
@@ -310,12 +309,12 @@ def _decided(row, error=None, status=200):
 
 
 @ledger_bp.route("/review/<int:entry_id>/approve", methods=["POST"])
-@perm.roles_required(*REVIEWERS)
+@access.roles_required(*REVIEWERS)
 def approve(entry_id):
     """Approve one entry."""
     row = _reviewable_entry(entry_id)
     try:
-        row = services.approve(g.actor, row, request.form.get("version"), client_address())
+        row = services.approve(g.actor, row, request.form.get("version"))
     except DomainError as exc:
         return _decided(row, exc.message, exc.status)
     if not is_htmx():
@@ -325,13 +324,13 @@ def approve(entry_id):
 
 
 @ledger_bp.route("/review/<int:entry_id>/decline", methods=["POST"])
-@perm.roles_required(*REVIEWERS)
+@access.roles_required(*REVIEWERS)
 def decline(entry_id):
     """Decline one entry with a reason."""
     row = _reviewable_entry(entry_id)
     try:
         row = services.decline(g.actor, row, request.form.get("reason"),
-                               request.form.get("version"), client_address())
+                               request.form.get("version"))
     except DomainError as exc:
         return _decided(row, exc.message, exc.status)
     if not is_htmx():
@@ -345,20 +344,20 @@ def _picks():
     for value in request.form.getlist("pick")[:500]:
         entry_id, _sep, version = value.partition(":")
         try:
-            picks.append((perm.object_id(entry_id), version or None))
+            picks.append((access.object_id(entry_id), version or None))
         except ValueError:
             continue
     return picks
 
 
 @ledger_bp.route("/review/bulk", methods=["POST"])
-@perm.roles_required(*REVIEWERS)
+@access.roles_required(*REVIEWERS)
 def bulk_approve():
     """Approve the ticked entries together."""
     if not services.reviews_anything(g.actor):
         abort(403)
     picks = _picks()
-    approved, skipped = services.bulk_approve(g.actor, picks, client_address())
+    approved, skipped = services.bulk_approve(g.actor, picks)
     if not approved:
         message = (_("Tick the entries to approve first.") if not picks else
                    _("None of the ticked entries could be approved: they were decided "
@@ -379,10 +378,10 @@ def bulk_approve():
 # ------------------------------------------------------------------ county rules
 
 @ledger_bp.route("/rules", methods=["GET", "POST"])
-@perm.roles_required("county_admin")
+@access.roles_required("county_admin")
 def rules():
     """The county's review rules for a year."""
-    county = perm.counties(g.actor).where(perm.Region.id == g.actor.grant.region_id).get()
+    county = access.counties(g.actor).where(access.Region.id == g.actor.grant.region_id).get()
     today = local_today()
     years = [today.year + 1, today.year, today.year - 1]
     year = request.values.get("year", type=int) or today.year
@@ -397,8 +396,7 @@ def rules():
     if request.method == "POST":
         data = request.form
         try:
-            services.save_rule(g.user, county, year, services.clean_rule(request.form),
-                               client_address())
+            services.save_rule(g.user, county, year, services.clean_rule(request.form))
         except DomainError as exc:
             error, field = exc.message, exc.field
         else:
@@ -417,7 +415,7 @@ def _year_arg(today, first_year):
 
 
 @ledger_bp.route("/year")
-@perm.roles_required("practitioner")
+@access.roles_required("practitioner")
 def my_year():
     """Progress toward each target and the year's ledger, newest first, with filters."""
     user = g.user
@@ -440,7 +438,7 @@ def my_year():
 
 
 @ledger_bp.route("/year/<int:year>/summary")
-@perm.roles_required("practitioner")
+@access.roles_required("practitioner")
 def summary(year):
     """A one-page annual summary for the annual assessment (printable)."""
     today = local_today()
@@ -451,7 +449,7 @@ def summary(year):
 
 
 @ledger_bp.route("/year/<int:year>/summary.xlsx")
-@perm.roles_required("practitioner")
+@access.roles_required("practitioner")
 def summary_xlsx(year):
     """The annual summary as an Excel workbook."""
     today = local_today()

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from peewee import fn
 
-from ..accounts import permissions as perm
+from .. import access
 from ..accounts.models import Firm
 from ..i18n import fmt_hours
 from ..targets import services as targets
@@ -87,7 +87,7 @@ def years_for(user, today):
 
 def _filtered(actor, user, year, kind=None, status=None):
     start, end = _year_range(year)
-    query = (perm.entries(actor, Entry)
+    query = (access.entries(actor, Entry)
              .where(Entry.user == user.id, Entry.date.between(start, end)))
     if kind in services.KIND_GROUPS:
         query = query.where(Entry.kind.in_(services.KIND_GROUPS[kind]))

@@ -4,11 +4,11 @@ import datetime
 from flask import Blueprint, g
 from peewee import fn
 
-from ..accounts import permissions as perm
+from .. import access
 from ..accounts.models import Firm, Notification, Region, User
 from ..branches import services as branches
 from ..db import utcnow
-from ..htmx import render
+from ..web import render
 from ..i18n import local_today, to_local
 from ..ledger.models import Entry
 from ..trainings import services as trainings
@@ -19,7 +19,7 @@ home_bp = Blueprint("home", __name__, url_prefix="/home")
 
 
 @home_bp.route("/me")
-@perm.roles_required("practitioner")
+@access.roles_required("practitioner")
 def practitioner():
     """Practitioner home: next training, this year's targets, what waits."""
     user = g.user
@@ -27,7 +27,7 @@ def practitioner():
     now = utcnow()
     upcoming = list(trainings.upcoming_for(user, now, days=7).limit(3))
     progress = services.progress_for([user], today.year, today).get(user.id, [])
-    counts = dict(perm.entries(g.actor, Entry)
+    counts = dict(access.entries(g.actor, Entry)
                   .where(Entry.user == user.id, Entry.status.in_(("pending", "declined")))
                   .select(Entry.status, fn.COUNT(Entry.id)).group_by(Entry.status).tuples())
     notes = list(Notification.select().where(Notification.user == user,
@@ -55,28 +55,28 @@ def _people_progress(query, year, today):
 
 
 @home_bp.route("/firm")
-@perm.roles_required("director")
+@access.roles_required("director")
 def director():
     """Director home: the firm's people against the targets, and pending entries."""
     today = local_today()
-    firm = perm.firms(g.actor).get()
-    people, progress = _people_progress(perm.people(g.actor), today.year, today)
-    pending = perm.entries(g.actor, Entry).where(Entry.status == "pending").count()
+    firm = access.firms(g.actor).get()
+    people, progress = _people_progress(access.people(g.actor), today.year, today)
+    pending = access.entries(g.actor, Entry).where(Entry.status == "pending").count()
     return render("home/director.html", firm=firm, people=people, progress=progress,
                   counts=services.status_counts(progress), pending=pending, today=today,
                   labels=services.METRIC_LABELS, status_labels=services.STATUS_LABELS)
 
 
 @home_bp.route("/branch")
-@perm.roles_required("secretary")
+@access.roles_required("secretary")
 def secretary():
     """Secretary home: this month's theme party day, the year by month, members' attendance."""
-    branch = perm.branches(g.actor).get()
+    branch = access.branches(g.actor).get()
     return render("home/secretary.html", **branches.secretary_overview(branch, local_today()))
 
 
 def _region_overview(county_ids, today):
-    people, progress = _people_progress(perm.people(g.actor), today.year, today)
+    people, progress = _people_progress(access.people(g.actor), today.year, today)
     counts = services.status_counts(progress)
     firms = list(Firm.select(Firm, Region).join(Region)
                  .where(Firm.county.in_(county_ids or [0]), Firm.active == True)  # noqa: E712
@@ -102,13 +102,13 @@ def _region_overview(county_ids, today):
 
 
 @home_bp.route("/county")
-@perm.roles_required("county_admin")
+@access.roles_required("county_admin")
 def county():
     """County admin home: reviews waiting, trainings, the year so far, firms."""
     today = local_today()
     now = utcnow()
     county_ids = g.actor.county_ids()
-    pending = perm.entries(g.actor, Entry).where(Entry.status == "pending")
+    pending = access.entries(g.actor, Entry).where(Entry.status == "pending")
     waiting = pending.count()
     oldest = pending.select(fn.MIN(Entry.created_at)).scalar()
     upcoming = list(trainings.for_regions(county_ids)
@@ -124,13 +124,13 @@ def county():
 
 
 @home_bp.route("/city")
-@perm.roles_required("city_admin")
+@access.roles_required("city_admin")
 def city():
     """City admin home: each county's size, ratio per 10,000 residents, and status counts."""
     today = local_today()
     city_region = Region.get_by_id(g.actor.grant.region_id)
-    counties = list(perm.counties(g.actor))
-    people, progress = _people_progress(perm.people(g.actor), today.year, today)
+    counties = list(access.counties(g.actor))
+    people, progress = _people_progress(access.people(g.actor), today.year, today)
     ratio_target = services.targets_for(today.year, city_id=city_region.id)["practitioners_per_10k"][0]
     rows = []
     for county_row in counties:
@@ -145,4 +145,4 @@ def city():
     return render("home/city.html", today=today, city=city_region, rows=rows,
                   ratio_target=ratio_target, labels=services.METRIC_LABELS,
                   status_labels=services.STATUS_LABELS, counts=services.status_counts(progress),
-                  people_count=len(people), branches=perm.branches(g.actor).count())
+                  people_count=len(people), branches=access.branches(g.actor).count())

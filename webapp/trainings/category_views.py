@@ -3,17 +3,16 @@ deactivating, and deleting the unused ones (see services for who edits which).""
 from flask import flash, g, request, url_for
 from flask_babel import gettext as _
 
-from ..accounts import permissions as perm
-from ..accounts.views import client_address
+from .. import access
 from ..errors import DomainError
-from ..htmx import redirect_after_post, render
+from ..web import redirect_after_post, render
 from . import services
 from .models import Training, TrainingCategory
 from .views import ADMINS, trainings_bp
 
 
 def _load(category_id):
-    return perm.get_or_404(services.editable_categories(g.actor), TrainingCategory, category_id)
+    return access.get_or_404(services.editable_categories(g.actor), TrainingCategory, category_id)
 
 
 def _list_page(error=None, field=None, data=None, status=200):
@@ -31,15 +30,14 @@ def _back():
 
 
 @trainings_bp.route("/trainings/categories", methods=["GET", "POST"])
-@perm.roles_required(*ADMINS)
+@access.roles_required(*ADMINS)
 def categories():
     """The categories the administrator's trainings can use; the form adds one to their list."""
     services.ensure_categories()
     if request.method == "GET":
         return _list_page()
     try:
-        added = services.add_category(g.actor, services.clean_category(request.form),
-                                      client_address())
+        added = services.add_category(g.actor, services.clean_category(request.form))
     except DomainError as exc:
         return _list_page(exc.message, exc.field, request.form, status=400)
     flash(_("The category “%(name)s” is added.", name=added.name), "success")
@@ -47,7 +45,7 @@ def categories():
 
 
 @trainings_bp.route("/trainings/categories/<int:category_id>", methods=["GET", "POST"])
-@perm.roles_required(*ADMINS)
+@access.roles_required(*ADMINS)
 def category(category_id):
     """Rename a category (its Chinese and English names)."""
     row = _load(category_id)
@@ -56,8 +54,7 @@ def category(category_id):
     if request.method == "POST":
         data = request.form
         try:
-            services.rename_category(g.actor, row, services.clean_category(request.form),
-                                     client_address())
+            services.rename_category(g.actor, row, services.clean_category(request.form))
         except DomainError as exc:
             error, field = exc.message, exc.field
         else:
@@ -78,32 +75,32 @@ def _action(category_id, act):
 
 
 @trainings_bp.route("/trainings/categories/<int:category_id>/move", methods=["POST"])
-@perm.roles_required(*ADMINS)
+@access.roles_required(*ADMINS)
 def category_move(category_id):
     """Move a category one place up or down."""
     def act(row):
-        services.move_category(g.actor, row, request.form.get("direction"), client_address())
+        services.move_category(g.actor, row, request.form.get("direction"))
         return _("The category “%(name)s” is moved.", name=row.name)
     return _action(category_id, act)
 
 
 @trainings_bp.route("/trainings/categories/<int:category_id>/active", methods=["POST"])
-@perm.roles_required(*ADMINS)
+@access.roles_required(*ADMINS)
 def category_active(category_id):
     """Deactivate a category, or bring it back."""
     def act(row):
         active = request.form.get("active") == "1"
-        services.set_category_active(g.actor, row, active, client_address())
+        services.set_category_active(g.actor, row, active)
         return (_("The category “%(name)s” can be chosen again.", name=row.name) if active
                 else _("The category “%(name)s” is deactivated.", name=row.name))
     return _action(category_id, act)
 
 
 @trainings_bp.route("/trainings/categories/<int:category_id>/delete", methods=["POST"])
-@perm.roles_required(*ADMINS)
+@access.roles_required(*ADMINS)
 def category_delete(category_id):
     """Delete a category no training uses."""
     def act(row):
-        services.delete_category(g.actor, row, client_address())
+        services.delete_category(g.actor, row)
         return _("The category “%(name)s” is deleted.", name=row.name)
     return _action(category_id, act)

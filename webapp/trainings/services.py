@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from peewee import IntegrityError, fn
 
 from ..accounts.models import Firm, Region, RoleGrant, User
-from ..accounts.services import audit
+from ..access import audit
 from ..db import (
     db, hydrate, insert_row, insert_row_then, prepared, select_rows, utcnow, width,
     write_transaction,
@@ -242,7 +242,7 @@ def _audit_region(actor, category):
     return category.region_id or actor.grant.region_id
 
 
-def add_category(actor, clean, address=""):
+def add_category(actor, clean):
     """Add a category to the administrator's own list (county or city), at its end."""
     region = _own_region(actor)
     with db.atomic():
@@ -251,11 +251,11 @@ def add_category(actor, clean, address=""):
         last = same_list.select(fn.MAX(TrainingCategory.position)).scalar() or 0
         category = TrainingCategory.create(region=region, position=last + 1, **clean)
         audit(actor.user, "training_category.create", category, region,
-              {"name": category.name, "name_en": category.name_en}, address)
+              {"name": category.name, "name_en": category.name_en})
     return category
 
 
-def rename_category(actor, category, clean, address=""):
+def rename_category(actor, category, clean):
     """Change a category's Chinese and English names."""
     before = {"name": category.name, "name_en": category.name_en}
     if before == clean:
@@ -265,11 +265,11 @@ def rename_category(actor, category, clean, address=""):
         category.name, category.name_en = clean["name"], clean["name_en"]
         category.save(only=[TrainingCategory.name, TrainingCategory.name_en])
         audit(actor.user, "training_category.rename", category, _audit_region(actor, category),
-              {"before": before, "after": clean}, address)
+              {"before": before, "after": clean})
     return category
 
 
-def move_category(actor, category, direction, address=""):
+def move_category(actor, category, direction):
     """Move a category one place up or down among the rows the administrator edits."""
     if direction not in ("up", "down"):
         raise DomainError(_("Choose up or down."))
@@ -288,11 +288,11 @@ def move_category(actor, category, direction, address=""):
             if row.position != slot:
                 TrainingCategory.update(position=slot).where(TrainingCategory.id == row.id).execute()
         audit(actor.user, "training_category.move", category, _audit_region(actor, category),
-              {"name": category.name, "direction": direction}, address)
+              {"name": category.name, "direction": direction})
     return category
 
 
-def set_category_active(actor, category, active, address=""):
+def set_category_active(actor, category, active):
     """Deactivate a category (trainings keep it; new ones cannot choose it) or reactivate it."""
     if category.active == active:
         return category
@@ -304,7 +304,7 @@ def set_category_active(actor, category, active, address=""):
         category.active = active
         category.save(only=[TrainingCategory.active])
         audit(actor.user, "training_category.activate" if active else "training_category.deactivate",
-              category, _audit_region(actor, category), {"name": category.name}, address)
+              category, _audit_region(actor, category), {"name": category.name})
     return category
 
 
@@ -312,7 +312,7 @@ def category_in_use(category):
     return Training.select().where(Training.category == category.id).exists()
 
 
-def delete_category(actor, category, address=""):
+def delete_category(actor, category):
     """Delete a category that no training uses (one that trainings use can only be deactivated)."""
     with db.atomic():
         if category_in_use(category):
@@ -323,7 +323,7 @@ def delete_category(actor, category, address=""):
             raise DomainError(_("Keep at least one category in use, or trainings cannot be "
                                 "created."))
         audit(actor.user, "training_category.delete", category, _audit_region(actor, category),
-              {"name": category.name, "name_en": category.name_en}, address)
+              {"name": category.name, "name_en": category.name_en})
         try:
             with db.atomic():
                 category.delete_instance()
@@ -839,7 +839,7 @@ def _reason(text, missing):
     return text
 
 
-def mark_present(actor, training, person_id, reason, address=""):
+def mark_present(actor, training, person_id, reason):
     """Mark someone present by hand for the whole training, with a reason."""
     reason = _reason(reason, lambda: _("Say why you are marking this person present."))
     person = _person_in(training, person_id)
@@ -863,11 +863,11 @@ def mark_present(actor, training, person_id, reason, address=""):
             row.save()
         record_credit(training, row)
         audit(actor, "attendance.mark_present", row, training.organiser_id,
-              {"training": training.id, "user": person.id, "reason": reason}, address)
+              {"training": training.id, "user": person.id, "reason": reason})
     return row
 
 
-def excuse(actor, training, person_id, note, address=""):
+def excuse(actor, training, person_id, note):
     """Excuse someone from the training with a note (no credit)."""
     note = _reason(note, lambda: _("Write a note saying why this person is excused."))
     person = _person_in(training, person_id)
@@ -883,11 +883,11 @@ def excuse(actor, training, person_id, note, address=""):
             row.save()
         record_credit(training, row)
         audit(actor, "attendance.excuse", row, training.organiser_id,
-              {"training": training.id, "user": person.id, "note": note}, address)
+              {"training": training.id, "user": person.id, "note": note})
     return row
 
 
-def correct_times(actor, training, attendance, checked_in_at, checked_out_at, reason, address=""):
+def correct_times(actor, training, attendance, checked_in_at, checked_out_at, reason):
     """Correct a row's check-in/out times (naive UTC) and recompute its credit."""
     reason = _reason(reason, lambda: _("Say why you are correcting the time."))
     if checked_in_at is None:
@@ -912,7 +912,7 @@ def correct_times(actor, training, attendance, checked_in_at, checked_out_at, re
         record_credit(training, attendance)
         audit(actor, "attendance.correct", attendance, training.organiser_id,
               {"training": training.id, "user": attendance.user_id, "before": before,
-               "after": {"in": checked_in_at, "out": checked_out_at}, "reason": reason}, address)
+               "after": {"in": checked_in_at, "out": checked_out_at}, "reason": reason})
     return attendance
 
 
@@ -1033,7 +1033,7 @@ def _getlist(data, name):
     return data.getlist(name) if hasattr(data, "getlist") else list(data.get(name) or [])
 
 
-def save_training(actor, region, clean, training=None, address=""):
+def save_training(actor, region, clean, training=None):
     """Create or update a training with its audience."""
     fields = {k: v for k, v in clean.items() if k not in ("firms", "people")}
     with db.atomic():
@@ -1053,11 +1053,11 @@ def save_training(actor, region, clean, training=None, address=""):
             TrainingFirm.create(training=training, firm=firm)
         for person in clean["people"]:
             TrainingPerson.create(training=training, user=person)
-        audit(actor, action, training, training.organiser_id, {"title": training.title}, address)
+        audit(actor, action, training, training.organiser_id, {"title": training.title})
     return training
 
 
-def cancel_training(actor, training, address=""):
+def cancel_training(actor, training):
     """Cancel a training (kept, shown as cancelled; scans are refused)."""
     if training.status == "cancelled":
         raise DomainError(_("This training is already cancelled."))
@@ -1065,7 +1065,7 @@ def cancel_training(actor, training, address=""):
         training.status, training.updated_at = "cancelled", utcnow()
         training.save(only=[Training.status, Training.updated_at])
         audit(actor, "training.cancel", training, training.organiser_id,
-              {"title": training.title}, address)
+              {"title": training.title})
     return training
 
 

@@ -8,13 +8,12 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, make_respon
 from flask_babel import format_decimal, get_locale, gettext as _
 from peewee import JOIN
 
-from ..accounts import permissions as perm
+from .. import access
 from ..accounts.models import Firm, User
-from ..accounts.views import client_address
 from ..db import utcnow
 from ..errors import DomainError
-from ..forms import FormData
-from ..htmx import redirect_after_post, render
+from ..web import FormData
+from ..web import redirect_after_post, render
 from ..i18n import local_today, to_local, to_utc
 from ..pwa import keep_offline
 from . import qr
@@ -28,7 +27,7 @@ DEVICE_COOKIE = "gl_device"
 
 
 def _load(training_id):
-    return perm.get_or_404(services.managed(g.actor), Training, training_id)
+    return access.get_or_404(services.managed(g.actor), Training, training_id)
 
 
 def _code_url(code):
@@ -38,7 +37,7 @@ def _code_url(code):
 # ------------------------------------------------------------------ admin: list, create, edit
 
 @trainings_bp.route("/trainings")
-@perm.roles_required(*ADMINS)
+@access.roles_required(*ADMINS)
 def index():
     """The region's trainings: upcoming first, then past."""
     now = utcnow()
@@ -51,7 +50,7 @@ def index():
 
 def _form_choices(training=None):
     firms = services.firm_choices(g.actor)
-    people = list(perm.people(g.actor).where(User.active == True, User.firm.is_null(False))  # noqa: E712
+    people = list(access.people(g.actor).where(User.active == True, User.firm.is_null(False))  # noqa: E712
                   .order_by(User.firm, User.name))
     services.ensure_categories()
     return services.form_categories(g.actor, training), firms, people
@@ -81,7 +80,7 @@ def _form_data(training):
 
 @trainings_bp.route("/trainings/new", methods=["GET", "POST"])
 @trainings_bp.route("/trainings/<int:training_id>/edit", methods=["GET", "POST"])
-@perm.roles_required(*ADMINS)
+@access.roles_required(*ADMINS)
 def form(training_id=None):
     """Create or edit a training."""
     training = _load(training_id) if training_id else None
@@ -96,7 +95,7 @@ def form(training_id=None):
             clean = services.clean_training(request.form, categories, firms, people, to_utc)
             saved = services.save_training(g.actor.user, services.organiser_region(g.actor)
                                            if training is None else training.organiser,
-                                           clean, training, client_address())
+                                           clean, training)
         except DomainError as exc:
             error, field = exc.message, exc.field
         else:
@@ -112,7 +111,7 @@ def form(training_id=None):
 
 
 @trainings_bp.route("/trainings/<int:training_id>")
-@perm.roles_required(*ADMINS)
+@access.roles_required(*ADMINS)
 def detail(training_id):
     """One training: facts, windows, and the ways to run it."""
     training = _load(training_id)
@@ -124,11 +123,11 @@ def detail(training_id):
 
 
 @trainings_bp.route("/trainings/<int:training_id>/cancel", methods=["POST"])
-@perm.roles_required(*ADMINS)
+@access.roles_required(*ADMINS)
 def cancel(training_id):
     """Cancel a training."""
     training = _load(training_id)
-    services.cancel_training(g.actor.user, training, client_address())
+    services.cancel_training(g.actor.user, training)
     flash(_("The training is cancelled."), "success")
     return redirect_after_post(url_for("trainings.detail", training_id=training.id))
 
@@ -136,7 +135,7 @@ def cancel(training_id):
 # ------------------------------------------------------------------ projector and poster
 
 @trainings_bp.route("/trainings/<int:training_id>/projector")
-@perm.roles_required(*ADMINS)
+@access.roles_required(*ADMINS)
 def projector(training_id):
     """Full-screen rotating QR; the page computes each code itself from the training's secret."""
     training = _load(training_id)
@@ -152,7 +151,7 @@ def projector(training_id):
 
 
 @trainings_bp.route("/trainings/<int:training_id>/live")
-@perm.roles_required(*ADMINS)
+@access.roles_required(*ADMINS)
 def live(training_id):
     """A tiny JSON for the projector: counts, the last few names, the server's clock."""
     training = _load(training_id)
@@ -179,7 +178,7 @@ def qr_svg(text):
 
 
 @trainings_bp.route("/trainings/<int:training_id>/poster")
-@perm.roles_required(*ADMINS)
+@access.roles_required(*ADMINS)
 def poster(training_id):
     """A printable static QR for venues without a screen (valid only inside the windows)."""
     training = _load(training_id)
@@ -212,7 +211,7 @@ def scanned(training_id, purpose, slice_no, mac):
     training = Training.get_or_none(Training.id == training_id) if code else None
     if training is None or not qr.authentic(training.secret, code):
         return _show_result(services.Outcome(services.INVALID), 400)
-    expected = request.args.get("for", type=perm.object_id)
+    expected = request.args.get("for", type=access.object_id)
     if expected is not None and expected != training.id and g.get("user") is not None:
         # Only a training the person may see is named back to them.
         mine = services.for_person(g.user).where(Training.id == expected).first()
@@ -257,7 +256,7 @@ def confirm():
 
 
 @trainings_bp.route("/checkin", methods=["POST"])
-@perm.login_required
+@access.login_required
 def confirm_post():
     """Confirm the kept scan: check in or out at the time of the scan."""
     ticket = _ticket()
@@ -276,7 +275,7 @@ def confirm_post():
 
 
 @trainings_bp.route("/checkin/result")
-@perm.login_required
+@access.login_required
 def result():
     """The outcome of the last scan, with a live clock."""
     data = session.get("scan_result")
@@ -287,7 +286,7 @@ def result():
 
 
 @trainings_bp.route("/checkin/code", methods=["GET", "POST"])
-@perm.login_required
+@access.login_required
 def typed():
     """Check in or out with the 6-digit code shown under the QR."""
     error = None
@@ -308,7 +307,7 @@ def typed():
 
 
 @trainings_bp.route("/scan")
-@perm.login_required
+@access.login_required
 @keep_offline  # the service worker may keep a plain visit for offline scanning (sw.js)
 def scanner():
     """The Scan tab: the camera, the typed-code form, and scans waiting to be sent."""
@@ -318,7 +317,7 @@ def scanner():
 
 
 @trainings_bp.route("/checkin/sync", methods=["POST"])
-@perm.login_required
+@access.login_required
 def sync():
     """Receive a scan the in-app scanner kept while offline (JSON); answer with the outcome."""
     data = request.get_json(silent=True)
@@ -348,7 +347,7 @@ def sync():
 # ------------------------------------------------------------------ practitioner: my trainings
 
 @trainings_bp.route("/trainings/mine")
-@perm.login_required
+@access.login_required
 def mine():
     """My upcoming trainings, each with a calendar file."""
     rows = list(services.upcoming_for(g.user, utcnow(), days=60))
@@ -360,7 +359,7 @@ def _ics_text(value):
 
 
 @trainings_bp.route("/trainings/<int:training_id>/calendar.ics")
-@perm.login_required
+@access.login_required
 def calendar(training_id):
     """An .ics file for one training the person may see."""
     query = services.for_person(g.user)
@@ -426,7 +425,7 @@ def _matches(row, state):
 
 
 @trainings_bp.route("/trainings/<int:training_id>/attendance")
-@perm.roles_required(*ADMINS)
+@access.roles_required(*ADMINS)
 def sheet(training_id):
     """The live attendance sheet (the fragment is polled)."""
     training = _load(training_id)
@@ -464,7 +463,7 @@ def _parse_local_time(training, value, field):
 
 
 @trainings_bp.route("/trainings/<int:training_id>/attendance/<int:user_id>", methods=["GET", "POST"])
-@perm.roles_required(*ADMINS)
+@access.roles_required(*ADMINS)
 def person(training_id, user_id):
     """One person's row: mark present with a reason, excuse with a note, or correct the times."""
     training = _load(training_id)
@@ -475,18 +474,17 @@ def person(training_id, user_id):
         try:
             if action == "present":
                 services.mark_present(g.actor.user, training, someone.id,
-                                      request.form.get("reason"), client_address())
+                                      request.form.get("reason"))
                 flash(_("%(name)s is marked present.", name=someone.name), "success")
             elif action == "excuse":
-                services.excuse(g.actor.user, training, someone.id, request.form.get("reason"),
-                                client_address())
+                services.excuse(g.actor.user, training, someone.id, request.form.get("reason"))
                 flash(_("%(name)s is excused.", name=someone.name), "success")
             elif action == "correct" and att is not None:
                 services.correct_times(
                     g.actor.user, training, att,
                     _parse_local_time(training, request.form.get("in_time"), "in_time"),
                     _parse_local_time(training, request.form.get("out_time"), "out_time"),
-                    request.form.get("reason"), client_address())
+                    request.form.get("reason"))
                 flash(_("The times for %(name)s are corrected.", name=someone.name), "success")
             else:
                 raise DomainError(_("Choose what to do."))
@@ -551,7 +549,7 @@ def category_label(category):
 
 
 @trainings_bp.route("/trainings/<int:training_id>/attendance.xlsx")
-@perm.roles_required(*ADMINS)
+@access.roles_required(*ADMINS)
 def export(training_id):
     """The attendance sheet as an Excel file."""
     from openpyxl import Workbook
@@ -589,7 +587,7 @@ def export(training_id):
 
 
 @trainings_bp.route("/trainings/<int:training_id>/sign-in-sheet")
-@perm.roles_required(*ADMINS)
+@access.roles_required(*ADMINS)
 def signin_sheet(training_id):
     """A printable sign-in sheet with a signature column."""
     training = _load(training_id)

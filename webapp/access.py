@@ -3,16 +3,64 @@
 Every query that lists or loads data goes through the scoping helpers here, so a
 forgotten check returns nothing rather than another county's data.
 """
+import datetime
 import functools
+import json
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import abort, g, make_response, redirect, request, session, url_for
+from flask import abort, g, has_request_context, make_response, redirect, request, session, url_for
 from peewee import JOIN
 
-from ..branches.models import Branch, BranchFirm, BranchMember
-from .models import Firm, Region, RoleGrant, User
-from .services import session_actor
+from .accounts.models import AuditEvent, Firm, Region, RoleGrant, User, UserSession
+from .branches.models import Branch, BranchFirm, BranchMember
+from .db import db, hydrate, prepared, utcnow, width
+from .web import client_address, object_id
+
+_TOKEN = "\x00token\x00"
+
+
+def _session_query():
+    # The user, their session and every role grant they hold, in one query.
+    return (User.select(User, UserSession.id, UserSession.last_seen_at, RoleGrant)
+            .join(UserSession, on=(UserSession.user == User.id))
+            .switch(User)
+            .join(RoleGrant, JOIN.LEFT_OUTER, on=(RoleGrant.user == User.id))
+            .where(UserSession.token == _TOKEN, UserSession.ended_at.is_null(),
+                   User.active == True)  # noqa: E712
+            .order_by(RoleGrant.id))
+
+
+def session_actor(token):
+    """Return (user, session id, role grants) for a live session token, else (None, None, [])."""
+    if not token:
+        return None, None, []
+    sql, params = prepared("session_actor", _session_query)
+    rows = db.execute_sql(sql, [token if p == _TOKEN else p for p in params]).fetchall()
+    if not rows:
+        return None, None, []
+    user = hydrate(User, rows[0])
+    at = width(User)
+    session_id, seen = rows[0][at], UserSession.last_seen_at.python_value(rows[0][at + 1])
+    grants = [hydrate(RoleGrant, row, at + 2) for row in rows if row[at + 2] is not None]
+    now = utcnow()
+    if now - seen > datetime.timedelta(minutes=5):
+        UserSession.update(last_seen_at=now).where(UserSession.id == session_id).execute()
+    return user, session_id, grants
+
+
+def _address():
+    return client_address() if has_request_context() else "command line"
+
+
+def audit(actor, action, obj=None, region=None, detail=None):
+    """Record an administrative action, with the address of the request that made it."""
+    return AuditEvent.create(
+        actor=actor, action=action,
+        object_type=type(obj).__name__.lower() if obj is not None else "",
+        object_id=getattr(obj, "id", None), region=region,
+        detail=json.dumps(detail or {}, ensure_ascii=False, default=str), address=_address()[:60])
+
 
 ADMIN_ROLES = ("county_admin", "city_admin")
 ROLE_ORDER = ("city_admin", "county_admin", "secretary", "director", "practitioner")
@@ -195,17 +243,6 @@ def entries(actor, model):
     if actor.role == "director":
         return query.where(User.firm == actor.grant.firm_id)
     return query.where(model.user == actor.user.id)
-
-
-MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL; SQLite raises OverflowError above 2**63
-
-
-def object_id(value):
-    """Parse an id a browser sent (ASCII digits that fit an id column), or raise ValueError."""
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
-        raise ValueError(f"not an id: {value!r}")
-    return int(text)
 
 
 def get_or_404(query, model, object_id_):

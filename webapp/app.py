@@ -1,0 +1,106 @@
+"""The Flask application factory: config, database, Babel, security, blueprints, CLI."""
+import hashlib
+import os
+
+from flask import Flask, g, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
+
+from . import cli
+from . import config as config_module
+from . import db as db_module
+from . import i18n, security
+from .access import home_endpoint, load_actor
+from .accounts import roster_views  # noqa: F401  (its routes join admin_bp)
+from .accounts.views import admin_bp, auth_bp
+from .branches.views import branches_bp
+from .errors import DomainError
+from .ledger.views import ledger_bp
+from .pwa import pwa_bp
+from .targets.views import home_bp
+from .trainings.views import trainings_bp
+
+
+def create_app(overrides=None):
+    """Build the app: config, database, Babel, security, blueprints, CLI."""
+    app = Flask(__name__, template_folder=str(config_module.ROOT / "templates"),
+                static_folder=str(config_module.ROOT / "static"))
+    app.url_map.converters["int"] = IdConverter
+    app.config.update(config_module.load(overrides))
+    db_module.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+
+    app.before_request(load_actor)
+    # The locale depends on the user, so the actor must load before anything renders;
+    # before_request functions run in registration order and the db hook came first.
+
+    for bp in (auth_bp, admin_bp, home_bp, pwa_bp, trainings_bp, ledger_bp, branches_bp):
+        app.register_blueprint(bp)
+
+    cli.init_app(app)
+
+    @app.context_processor
+    def _globals():
+        actor = g.get("actor")
+        return {"actor": actor, "current_user": g.get("user"),
+                "home_endpoint": home_endpoint(actor) if actor else None,
+                "static_version": app.config.get("STATIC_VERSION", "")}
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error):
+        return render_template("error.html", code=error.status, message=error.message), error.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error):
+        if error.code is None or error.code < 400:
+            return error
+        messages = {
+            400: _("Something in the request was not right."),
+            401: _("Please sign in again."),
+            403: _("You do not have access to this page."),
+            404: _("This page does not exist, or you cannot see it."),
+            405: _("This action is not possible here."),
+            413: _("The file is too large."),
+            429: _("Too many requests. Wait a moment and try again."),
+        }
+        message = error.description if g.get("csrf_failed") else messages.get(
+            error.code, _("Something went wrong."))
+        if error.code == 413:
+            message = messages[413]
+        response = app.make_response((render_template(
+            "error.html", code=error.code, message=message), error.code))
+        if error.code == 401 and request.headers.get("HX-Request") == "true":
+            response.headers["HX-Redirect"] = url_for("auth.login")
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):
+        app.logger.exception("unexpected error")
+        if app.config.get("PROPAGATE_EXCEPTIONS"):
+            raise error
+        return render_template("error.html", code=500, message=_(
+            "Something went wrong on our side. Your data is safe; try again in a moment.")), 500
+
+    _set_static_version(app)
+    return app
+
+
+class IdConverter(IntegerConverter):
+    """An <int:...> URL part that fits a database id, so /x/99999999999999999999 is a 404."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)  # ids are 32-bit on PostgreSQL; SQLite fails above 2**63
+        super().__init__(url_map, *args, **kwargs)
+
+
+def _set_static_version(app):
+    """Derive a version from the static files' contents so the service worker's cache follows them."""
+    digest = hashlib.sha1()
+    for root in (app.static_folder, os.path.join(app.template_folder, "pwa")):
+        for folder, _dirs, files in sorted(os.walk(root)):
+            for name in sorted(files):
+                with open(os.path.join(folder, name), "rb") as fh:
+                    digest.update(name.encode() + fh.read())
+    app.config["STATIC_VERSION"] = digest.hexdigest()[:10]
