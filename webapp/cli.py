@@ -3,10 +3,16 @@ import os
 import sys
 
 import click
+from cryptography.hazmat.primitives import serialization
 from playhouse.migrations import Runner
+from py_vapid import Vapid01
+from py_vapid.utils import b64urlencode
 
+from .accounts.models import Region
+from .accounts.services import create_admin
 from .config import ROOT
 from .db import db
+from .demo import DEMO_LOGINS, has_data, load_demo
 
 
 def migrate_database():
@@ -37,8 +43,6 @@ def init_app(app):
     @click.password_option()
     def create_admin_command(name, login, region_name, kind, parent_name, population, password):
         """Create a city (or county) administrator, creating the region if needed."""
-        from .accounts.models import Region
-        from .accounts.services import create_admin
         db.connect(reuse_if_open=True)
         with db.atomic():
             parent = None
@@ -55,7 +59,6 @@ def init_app(app):
     @click.option("--if-empty", is_flag=True, help="do nothing when data exists")
     def load_demo_command(if_empty):
         """Load the demo city (three counties, firms, people, a year of records)."""
-        from .demo import has_data, load_demo
         db.connect(reuse_if_open=True)
         if has_data():
             if if_empty:
@@ -75,9 +78,6 @@ def init_app(app):
     @app.cli.command("gen-vapid")
     def gen_vapid_command():
         """Print a new VAPID key pair for Web Push (put them in the environment)."""
-        from py_vapid import Vapid01
-        from py_vapid.utils import b64urlencode
-        from cryptography.hazmat.primitives import serialization
         key = Vapid01()
         key.generate_keys()
         raw = key.public_key.public_bytes(serialization.Encoding.X962,
@@ -90,7 +90,6 @@ def init_app(app):
 def print_logins(logins=None):
     """Print the demo logins as a table."""
     if logins is None:
-        from .demo import DEMO_LOGINS
         logins = DEMO_LOGINS
     port = os.environ.get("PORT", "5000")
     click.echo("")
