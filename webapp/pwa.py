@@ -14,9 +14,10 @@ pwa_bp = Blueprint("pwa", __name__)
 # keeps the pages themselves on visit, per person, and drops them on every sign-in and sign-out).
 SHELL = [
     "css/app.css",
-    "js/app.js",
-    "js/ledger.js",
     "vendor/htmx/htmx.min.js",
+    "js/core.js",
+    "js/outbox.js",
+    "js/ledger.js",
     "css/trainings.css",
     "css/ledger.css",
     "js/scanner.js",

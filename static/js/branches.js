@@ -1,9 +1,9 @@
 /* Party branches: photos made smaller on the phone before upload (a meeting's six photos
-   straight from a camera would pass the upload limit), and refused attendance marks shown
-   in their row. Every form works without this file. */
+   straight from a camera would pass the upload limit), and the focus put back on a refused
+   attendance mark (core.js swaps it into its row). Every form works without this file. */
 (function () {
   "use strict";
-  // One way to shrink photos: ledger.js (loaded on every signed-in page) owns it.
+  // One way to shrink photos: core.js (loaded on every page) owns it.
   function shrink(file) {
     return window.GL && window.GL.downscale ? window.GL.downscale(file) : Promise.resolve(file);
   }
@@ -45,17 +45,6 @@
       if (submit) { submit.disabled = false; }
       if (form.requestSubmit) { form.requestSubmit(submit || undefined); } else { form.submit(); }
     });
-  });
-
-  // A refused mark (400/409) replaces its row so the reason for the refusal shows there.
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var status = event.detail.xhr.status;
-    var target = event.detail.target;
-    if ((status === 400 || status === 409) && target && target.closest &&
-        target.closest("#attendance")) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
   });
 
   // After a swap, put the focus back on the reason box when it is the one asking.

@@ -1,14 +1,12 @@
-/* The in-app scanner: camera via BarcodeDetector where the browser has it, else the vendored jsQR.
-   Without network a scan is kept on the phone (code, scan time, idempotency key, who scanned)
-   and sent once when the network returns; the server accepts it only if the code fits the scan
-   time. A kept scan is sent only from a page of the same person (never as someone else), and
-   signing out warns before it deletes kept scans (app.js). The page itself is kept by the
-   service worker, so this tab opens without network too. */
+/* The in-app scanner, on the Scan tab only: camera via BarcodeDetector where the browser has it,
+   else the vendored jsQR. Without network a scan is kept in the outbox (outbox.js: code, scan
+   time, key, who scanned) and sent once when the network returns; the server accepts it only if
+   the code fits the scan time. This page shows what waits and each answer. The page itself is
+   kept by the service worker, so this tab opens without network too. */
 (function () {
   "use strict";
   var root = document.getElementById("scanner");
   if (!root) { return; }
-  var QUEUE_KEY = "gl-scan-queue";
   var CODE_RE = /\/c\/(a\/)?\d{1,10}\/(in|out|static)\/\d{1,12}\/[0-9a-f]{16}\/?$/;  // a/: a party activity
   var video = document.getElementById("camera-video");
   var camera = document.getElementById("camera");
@@ -16,38 +14,14 @@
   var statusEl = document.getElementById("scan-status");
   var help = document.getElementById("scan-help");
   var expected = root.getAttribute("data-expected");
-  var user = root.getAttribute("data-user") || "";
+  var GL = window.GL;
   var PROBE_MS = 8000;  // a connection that claims to be online but answers nothing
   var stream = null, detector = null, canvas = null, busy = false, done = false;
 
   function say(text) { statusEl.textContent = text; statusEl.hidden = !text; }
   function msg(name) { return root.getAttribute("data-msg-" + name) || ""; }
 
-  function readQueue() {
-    try { return JSON.parse(localStorage.getItem(QUEUE_KEY) || "[]"); } catch (e) { return []; }
-  }
-  function mine(items) { return items.filter(function (q) { return q.user === user; }); }
-  function writeQueue(items) {
-    try { localStorage.setItem(QUEUE_KEY, JSON.stringify(items)); } catch (e) { /* full or blocked */ }
-    showQueue();
-  }
-  function showQueue() {
-    var items = mine(readQueue());
-    var box = document.getElementById("outbox");
-    document.getElementById("outbox-count").textContent = items.length;
-    if (items.length) { box.hidden = false; }
-  }
-  function newKey() {
-    var bytes = new Uint8Array(16);
-    (window.crypto || window.msCrypto).getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
-  }
-  function csrf() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute("content") : "";
-  }
   function addResult(text, ok) {
-    var box = document.getElementById("outbox");
     var li = document.createElement("li");
     li.className = "list-row " + (ok ? "status-done" : "status-at_risk");
     var span = document.createElement("span");
@@ -55,51 +29,45 @@
     span.textContent = text;
     li.appendChild(span);
     document.getElementById("outbox-results").appendChild(li);
-    box.hidden = false;
+    document.getElementById("outbox").hidden = false;
   }
 
-  var flushing = false;
-  function flush() {
-    if (flushing || !navigator.onLine) { return; }
-    var items = mine(readQueue());
-    if (!items.length) { return; }
-    flushing = true;
-    var item = items[0];
-    fetch(root.getAttribute("data-sync"), {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
-      body: JSON.stringify(item)
-    }).then(function (r) {
-      var type = r.headers.get("Content-Type") || "";
-      if (r.redirected || type.indexOf("json") < 0) { throw new Error("signed-out"); }
-      if (r.status >= 500) { throw new Error("server"); }
-      return r.json().then(function (data) {
-        // Answered (accepted or refused with a reason): drop it; the key makes a resend harmless.
-        writeQueue(readQueue().filter(function (q) { return q.key !== item.key; }));
-        addResult((data.title ? data.title + " — " : "") + data.message, data.ok);
-        if (!mine(readQueue()).length) { say(msg("sent")); }  // no stale "No network" line
-      });
-    }).then(function () { flushing = false; flush(); })
-      .catch(function () { flushing = false; });
+  // The outbox (outbox.js) keeps and sends the scans; this page shows how many wait, and each
+  // answer once (then the outbox drops it).
+  var shown = {};
+  function showQueue(items) {
+    var scans = items.filter(function (q) { return q.kind === "scan"; });
+    var left = scans.filter(function (q) { return q.state !== "answered"; }).length;
+    var answered = scans.filter(function (q) { return q.state === "answered" && !shown[q.key]; });
+    answered.forEach(function (q) {
+      shown[q.key] = true;
+      addResult((q.answer.title ? q.answer.title + " — " : "") + q.answer.message, q.answer.ok);
+      GL.outbox.remove(q.key);
+    });
+    document.getElementById("outbox-count").textContent = left;
+    if (left) { document.getElementById("outbox").hidden = false; }
+    if (answered.length && !left) { say(msg("sent")); }  // no stale "No network" line
   }
+  document.addEventListener("gl:outbox", function (event) { showQueue(event.detail.items); });
 
   // The code's training and purpose, without its time slice: one kept scan each is enough
   // (the first scan time is the one that counts).
   function kind(path) { return path.replace(/\/\d{1,12}\/[0-9a-f]{16}\/?$/, ""); }
 
   function keep(path, at) {
-    var items = readQueue();
-    var already = mine(items).some(function (q) { return kind(q.url) === kind(path); });
-    if (!already) {
-      items.push({ url: path, scanned_at: at, key: newKey(), user: user });
-      writeQueue(items);
-    }
     // This scan is done: the camera stops until the person starts it for another code.
     stop();
     camera.hidden = true;
     startBtn.hidden = false;
-    say(msg("kept"));
     done = false;
+    GL.outbox.all().then(function (items) {
+      var already = items.some(function (q) {
+        return q.kind === "scan" && q.state !== "answered" && kind(q.url) === kind(path);
+      });
+      if (already) { return; }
+      return GL.outbox.add({ key: GL.uuid(), kind: "scan", action: root.getAttribute("data-sync"),
+                             url: path, scanned_at: at });
+    }).then(function () { say(msg("kept")); }, function () { /* no IndexedDB: cannot keep it */ });
   }
 
   function handle(text) {
@@ -195,9 +163,6 @@
   }
 
   startBtn.addEventListener("click", start);
-  window.addEventListener("online", flush);
   window.addEventListener("pagehide", stop);
-  showQueue();
-  flush();
   start();
 })();

@@ -10,7 +10,7 @@
 "use strict";
 var VERSION = "__VERSION__";
 var SHELL_CACHE = "gl-shell-" + VERSION;
-var PAGES_CACHE = "gl-pages-" + VERSION;  // app.js also drops "gl-pages*" on sign-out
+var PAGES_CACHE = "gl-pages-" + VERSION;  // core.js also drops "gl-pages*" on sign-out
 var PRECACHE = __PRECACHE__;
 var OFFLINE_URL = __OFFLINE__;
 var KEEP_URLS = __KEEP__;  // the pages that may be kept, by path (webapp/pwa.py KEPT_PAGES)

@@ -1,0 +1,277 @@
+/* Grassroots Ledger — the one offline outbox, on every signed-in page (after core.js).
+   What a person records without network is kept on the phone (IndexedDB, so it survives a
+   closed browser) and sent when the network returns, exactly once:
+   - an entry (kind "entry", from ledger.js): the form's fields and files, sent as the form
+     to its own action with its idempotency key; the server answers JSON. Accepted: dropped.
+     Refused (4xx): kept, with the reason, until the person removes it;
+   - a scan (kind "scan", from scanner.js): the code's path and the scan time, sent as JSON to
+     POST /checkin/sync under its own key. Any answer (checked in, or refused with a reason)
+     is kept as "answered" until the Scan tab has shown it, then dropped.
+   Both: each item belongs to the person who made it (data-user) and is sent only from that
+   person's pages; an answer that is not JSON (signed out meanwhile) keeps it ("signin") and
+   stops until the next attempt; a network error or a 5xx keeps it as it was. One tab sends at
+   a time (Web Locks); the keys make a resend after a lost answer harmless.
+   Scans kept by the older scanner in localStorage ("gl-scan-queue") move in here on first load.
+   window.GL.outbox: add, remove, all, flush, refresh, unsent (counts for the sign-out warning); every
+   change fires "gl:outbox" on document with the person's items. The [data-outbox] cards (Log
+   tab, entry forms, home) list the entries waiting. */
+(function () {
+  "use strict";
+
+  var GL = window.GL;
+  var script = document.currentScript;
+  var USER = script ? script.getAttribute("data-user") || "" : "";
+  var SCAN_SYNC = script ? script.getAttribute("data-scan-sync") || "" : "";
+  var DB_NAME = "gl-ledger";  // named when it held only entries; kept so none are lost
+  var DB_VERSION = 2;
+  var STORE = "outbox";
+  var OLD_SCANS = "gl-scan-queue";
+  var RETRY_MS = 60000;
+  var unsent = { entry: 0, scan: 0 };
+
+  function kindOf(item) { return item.kind || "entry"; }  // entries kept before scans came in
+  function waiting(item) { return item.state !== "answered"; }
+
+  // ------------------------------------------------------------ storage (IndexedDB)
+
+  var dbPromise = null;
+
+  function openDb() {
+    if (dbPromise) { return dbPromise; }
+    dbPromise = new Promise(function (resolve, reject) {
+      if (!window.indexedDB) { reject(new Error("no IndexedDB")); return; }
+      var request = indexedDB.open(DB_NAME, DB_VERSION);
+      request.onupgradeneeded = function () {
+        if (!request.result.objectStoreNames.contains(STORE)) {
+          request.result.createObjectStore(STORE, { keyPath: "key" });
+        }
+      };
+      request.onsuccess = function () {
+        var db = request.result;
+        db.onversionchange = function () { db.close(); dbPromise = null; };
+        resolve(db);
+      };
+      request.onerror = function () { reject(request.error); };
+    });
+    dbPromise.catch(function () { dbPromise = null; });
+    return dbPromise;
+  }
+
+  function withStore(mode, work) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction(STORE, mode);
+        var result = work(tx.objectStore(STORE));
+        tx.oncomplete = function () { resolve(result && result.result !== undefined ? result.result : undefined); };
+        tx.onerror = function () { reject(tx.error); };
+        tx.onabort = function () { reject(tx.error); };
+      });
+    });
+  }
+
+  function all() {
+    return withStore("readonly", function (store) { return store.getAll(); })
+      .then(function (items) {
+        return (items || []).filter(function (i) { return USER && i.user === USER; })
+          .sort(function (a, b) { return a.created - b.created; });
+      });
+  }
+
+  function put(item) { return withStore("readwrite", function (store) { return store.put(item); }); }
+
+  // Count what waits, tell the page, and give the person's items to whoever asked.
+  function changed() {
+    return all().then(function (items) {
+      unsent = { entry: 0, scan: 0 };
+      items.filter(waiting).forEach(function (i) { unsent[kindOf(i)] = (unsent[kindOf(i)] || 0) + 1; });
+      document.dispatchEvent(new CustomEvent("gl:outbox", { detail: { items: items } }));
+      return items;
+    });
+  }
+
+  function add(item) {
+    item.user = USER;
+    item.created = item.created || Date.now();
+    item.state = "waiting";
+    return put(item).then(changed);
+  }
+
+  function remove(key) {
+    return withStore("readwrite", function (store) { return store.delete(key); }).then(changed);
+  }
+
+  // Scans the older scanner kept in localStorage: into the outbox, each under its own key
+  // (one already there is left as it is), then out of localStorage.
+  function migrate() {
+    var old = null;
+    try { old = window.localStorage && localStorage.getItem(OLD_SCANS); } catch (e) { return Promise.resolve(); }
+    if (old === null) { return Promise.resolve(); }
+    var items = [];
+    try { items = JSON.parse(old); } catch (e) { items = []; }
+    items = Array.isArray(items) ? items.filter(function (q) { return q && q.key && q.url; }) : [];
+    return withStore("readwrite", function (store) {
+      items.forEach(function (q) {
+        var known = store.get(String(q.key));
+        known.onsuccess = function () {
+          if (known.result) { return; }
+          store.put({ key: String(q.key), kind: "scan", user: String(q.user || ""),
+                      action: SCAN_SYNC, url: String(q.url), scanned_at: q.scanned_at,
+                      created: Number(q.scanned_at) || Date.now(), state: "waiting" });
+        };
+      });
+    }).then(function () { localStorage.removeItem(OLD_SCANS); });
+  }
+
+  // ------------------------------------------------------------ sending
+
+  function entryRequest(item) {
+    var data = new FormData();
+    item.fields.forEach(function (pair) { data.append(pair[0], pair[1]); });
+    data.set("csrf_token", GL.csrfToken());
+    (item.files || []).forEach(function (f) { data.append(f.name, f.blob, f.filename); });
+    return { body: data, headers: { "Accept": "application/json" } };
+  }
+
+  function scanRequest(item) {
+    return {
+      body: JSON.stringify({ url: item.url, scanned_at: item.scanned_at, key: item.key }),
+      headers: { "Accept": "application/json", "Content-Type": "application/json",
+                 "X-CSRF-Token": GL.csrfToken() }
+    };
+  }
+
+  // What an answer does to the item: an entry accepted goes; a refused one stays with its
+  // reason; a scan keeps its answer for the Scan tab to show.
+  function settle(item, response, body) {
+    if (kindOf(item) === "scan") {
+      item.state = "answered";
+      item.answer = { ok: !!body.ok, title: body.title || "", message: body.message || "" };
+      return put(item);
+    }
+    if (response.ok) {
+      return withStore("readwrite", function (store) { return store.delete(item.key); });
+    }
+    item.state = "refused";
+    item.error = body.error || "";
+    return put(item);
+  }
+
+  function send(item) {
+    var request = kindOf(item) === "scan" ? scanRequest(item) : entryRequest(item);
+    return fetch(item.action || SCAN_SYNC, {
+      method: "POST", body: request.body, headers: request.headers, credentials: "same-origin"
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (response.redirected || type.indexOf("application/json") === -1) {
+        // Signed out (the login page or a CSRF refusal): keep it until they sign in.
+        item.state = "signin";
+        return put(item).then(function () { throw new Error("signed out"); });
+      }
+      if (response.status >= 500) { throw new Error("server"); }
+      return response.json().then(function (body) { return settle(item, response, body || {}); });
+    });
+  }
+
+  function flushNow() {
+    return all().then(function (items) {
+      return items.filter(function (i) { return i.state === "waiting" || i.state === "signin"; })
+        .reduce(function (chain, item) {
+          return chain.then(function () { return send(item); });
+        }, Promise.resolve());
+    });
+  }
+
+  var running = null;  // the flush under way
+  var again = false;   // asked for while one ran: the network may have come back meanwhile
+
+  // Send what waits; the promise settles when the outbox has been shown again.
+  function flush() {
+    if (running) { again = true; return running; }
+    if (!USER || !navigator.onLine || !window.fetch) { return Promise.resolve(); }
+    // One tab at a time; the keys protect the rest.
+    var job = (navigator.locks && navigator.locks.request)
+      ? navigator.locks.request("gl-outbox", flushNow) : flushNow();
+    running = Promise.resolve(job).catch(function () { /* try again later */ })
+      .then(changed)
+      .catch(function () { /* no IndexedDB: nothing was kept */ })
+      .then(function () {
+        running = null;
+        if (again) { again = false; return flush(); }
+      });
+    return running;
+  }
+
+  GL.outbox = {
+    add: add,
+    remove: remove,
+    all: all,
+    flush: flush,
+    refresh: changed,
+    unsent: function () { return { entry: unsent.entry, scan: unsent.scan }; }
+  };
+
+  // ------------------------------------------------------------ the entries' cards
+
+  function texts() {
+    var el = document.querySelector("[data-outbox-text]");
+    return el ? el.dataset : {};
+  }
+
+  function describe(item) {
+    var t = texts();
+    if (item.state === "refused") { return (t.refused || "") + " " + (item.error || ""); }
+    if (item.state === "signin") { return t.signin || ""; }
+    return t.waiting || "";
+  }
+
+  document.addEventListener("gl:outbox", function (event) {
+    var entries = event.detail.items.filter(function (i) { return kindOf(i) === "entry"; });
+    document.querySelectorAll("[data-outbox]").forEach(function (card) {
+      card.hidden = entries.length === 0;
+      card.querySelectorAll("[data-outbox-count]").forEach(function (n) { n.textContent = String(entries.length); });
+      var list = card.querySelector("[data-outbox-list]");
+      var template = card.querySelector("template[data-outbox-item]");
+      if (!list || !template) { return; }
+      list.textContent = "";
+      entries.forEach(function (item) {
+        var row = template.content.firstElementChild.cloneNode(true);
+        row.dataset.key = item.key;
+        if (item.state === "refused") { row.classList.add("refused"); }
+        row.querySelector('[data-field="label"]').textContent = item.label || "";
+        row.querySelector('[data-field="summary"]').textContent = item.summary || "";
+        row.querySelector('[data-field="state"]').textContent = describe(item);
+        var button = row.querySelector("[data-outbox-remove]");
+        if (button) { button.hidden = false; }
+        list.appendChild(row);
+      });
+    });
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-outbox-remove]");
+    if (!button) { return; }
+    var row = button.closest("[data-key]");
+    if (!row || !window.confirm(texts().confirmRemove || "")) { return; }
+    remove(row.dataset.key);
+  });
+
+  // ------------------------------------------------------------ when to send
+
+  function start() {
+    return migrate().catch(function () { /* keep them where they are */ })
+      .then(changed).then(flush)
+      .catch(function () { /* no IndexedDB: nothing is kept, nothing to show */ });
+  }
+
+  GL.outbox.ready = new Promise(function (resolve) {
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", function () { start().then(resolve); });
+    } else { start().then(resolve); }
+  });
+  window.addEventListener("online", function () { flush(); });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { flush(); }
+  });
+  window.addEventListener("pageshow", function (event) { if (event.persisted) { flush(); } });
+  setInterval(function () { if (unsent.entry || unsent.scan) { flush(); } }, RETRY_MS);
+})();
