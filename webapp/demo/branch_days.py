@@ -1,15 +1,15 @@
 """The party branches' year: theme party days and the other regular activities, with who came.
 
 Activities are saved and attendance marked through the branches services (a quarter of those
-present scanned the activity's code), so each member present gets the activity in their ledger
-from the one place that writes it.
+present scanned the activity's code: the check-in adapter records them), so each member present
+gets the activity in their ledger from the one place that writes it.
 """
 import calendar
 import datetime
 
-from ..branches import checkin as branch_checkin
 from ..branches.models import ActivityAttendance, BranchActivity
-from ..branches.services import clean_activity, counts, mark, save_activity
+from ..branches.attendance import check_in, counts, mark
+from ..branches.services import clean_activity, save_activity
 from ..ledger.models import Entry
 from .data import (ACTIVITY_HOURS, COMMITTEE_MEETINGS, EXCUSES, JOINT_ROOM, MEMBERS_MEETINGS,
                    PARTY_LECTURES, THEME_DAYS)
@@ -85,7 +85,7 @@ def _activity(story, plan, data, content, truant_from, planned):
             status = _status(story, plan, person, truant_from, day)
             if status == "present" and story.rng.random() < 0.25:
                 scanned = activity.start_at + story.rng.randint(-15, 5) * MINUTE
-                branch_checkin.check_in(activity, person.user, scanned)
+                check_in(activity, person.user, scanned)
                 continue
             reason = story.rng.choice(EXCUSES) if status == "excused" else ""
             if reason:

@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from ..ledger.models import Entry
 from ..trainings.models import Attendance, Training, TrainingCategory
-from ..trainings.services import (cancel_training, check_in, check_out, correct_times,
-                                  ensure_categories, excuse, mark_present, save_training)
+from ..trainings.attendance import check_in, check_out, correct_times, excuse, mark_present
+from ..trainings.categories import ensure_categories
+from ..trainings.services import cancel_training, save_training
 from .data import (ATTEND_PROB, CITY_PLACES, COUNTIES, JOINT_ROOM, LEFT_EARLY_REASON,
                    PAST_TRAININGS, STAFF_MARK_REASONS, TRAINING_EXCUSES, UPCOMING_TRAININGS)
 
@@ -104,19 +105,21 @@ def _staff_marked(story, training, person):
     _stamp(training, row, moment, training.end_at if training.checkout_required else moment)
 
 
-def _refused(outcome):
-    if not outcome.ok:
-        raise RuntimeError(f"the demo's scan was refused ({outcome.code}): fix the demo's times")
-    return outcome
+def _recorded(result):
+    row, did = result
+    if not did:
+        raise RuntimeError(f"the demo scanned twice (attendance {row.id})")
+    return row
 
 
 def _scanned(story, training, person):
     """Check in (and out) by scanning at the times of the story."""
     rng = story.rng
     offset = rng.randint(11, 28) if rng.random() < 0.08 else rng.randint(-28, 6)
-    checked_in = training.start_at + offset * MINUTE + datetime.timedelta(seconds=rng.randint(0, 59))
+    checked_in = (training.start_at + offset * MINUTE
+                  + datetime.timedelta(seconds=rng.randint(0, 59)))
     method = rng.choices(["qr", "code", "offline"], [84, 13, 3])[0]
-    row = _refused(check_in(training, person.user, checked_in, method)).attendance
+    row = _recorded(check_in(training, person.user, checked_in, method))
     last = checked_in
     if training.checkout_required:
         roll = rng.random()
@@ -131,7 +134,7 @@ def _scanned(story, training, person):
         else:
             last = (training.end_at + rng.randint(-12, 25) * MINUTE
                     + datetime.timedelta(seconds=rng.randint(0, 59)))
-            _refused(check_out(training, person.user, last, "qr"))
+            _recorded(check_out(training, person.user, last, "qr"))
     if method == "offline":
         last = checked_in + rng.randint(20, 180) * MINUTE
     _stamp(training, row, checked_in, last)

@@ -1,8 +1,8 @@
 """What the practitioners log themselves: public service, legal-aid cases, outside learning.
 
 Each entry is logged through the ledger's own service (its checks, its daily cap) and then
-approved, declined or withdrawn through the review services, as the county administrator and
-the person would do on their screens.
+approved (in the county administrator's twice-weekly bulk review), declined or withdrawn
+through the review services, as the administrator and the person would do on their screens.
 """
 import datetime
 import math
@@ -10,14 +10,16 @@ import math
 from ..access import Actor
 from ..accounts.models import RoleGrant
 from ..errors import DomainError
+from ..i18n import to_local
 from ..ledger.models import Entry
-from ..ledger.services import approve, create_entry, decline, withdraw_entry
+from ..ledger.services import bulk_approve, create_entry, decline, withdraw_entry
 from ..targets.services import ledger_totals, outside_cap
 from .data import (DECLINE_NOTES, DEFAULT_PUBLIC_SERVICE_PLACE, EDUCATION, LA_WEIGHTS, LEGAL_AID,
                    PS_WEIGHTS, PUBLIC_SERVICE, PUBLIC_SERVICE_PLACES, SURNAMES)
 from .story import DAY
 
 KINDS = ["public_service", "education", "legal_aid"]
+REVIEW_DAYS = (1, 4)  # Tuesday, Friday
 
 
 def _reviewers(story):
@@ -39,17 +41,33 @@ def _log(story, person, kind, data, status, created):
     if status == "withdrawn":
         withdraw_entry(person.user, entry)
         story.backdate(Entry, entry.id, updated_at=story.later(created, 1, 3))
-    elif status in ("approved", "declined"):
+    elif status == "approved":
+        story.to_approve.append((person.county["key"], entry, created))
+    elif status == "declined":
         reviewed = story.later(created, 14, 170)
-        reviewer = story.reviewers[person.county["key"]]
-        read = datetime.timedelta(hours=story.rng.randint(1, 40)) if status == "approved" else None
-        with story.happened_at(reviewed, read_after=read):
-            if status == "approved":
-                approve(reviewer, entry)
-            else:
-                decline(reviewer, entry, story.rng.choice(DECLINE_NOTES[kind]))
+        with story.happened_at(reviewed):
+            decline(story.reviewers[person.county["key"]], entry,
+                    story.rng.choice(DECLINE_NOTES[kind]))
         story.backdate(Entry, entry.id, reviewed_at=reviewed, updated_at=reviewed)
     return entry
+
+
+def approve_in_batches(story):
+    """Each county administrator approves what came in on Tuesdays and Fridays, in bulk."""
+    batches = {}
+    for county, entry, created in story.to_approve:
+        day = to_local(created).date() + DAY
+        while day.weekday() not in REVIEW_DAYS:
+            day += DAY
+        batches.setdefault((county, day), []).append(entry.id)
+    for (county, day), ids in sorted(batches.items()):
+        reviewed = story.before_cutoff(story.utc(day, story.rng.randint(9, 17)))
+        with story.happened_at(reviewed, read_after=datetime.timedelta(
+                hours=story.rng.randint(1, 40))):
+            _done, skipped = bulk_approve(story.reviewers[county], [(i, "") for i in ids])
+        if skipped:
+            raise RuntimeError(f"the demo's review skipped {skipped} entries")
+        Entry.update(reviewed_at=reviewed, updated_at=reviewed).where(Entry.id.in_(ids)).execute()
 
 
 def _public_service(story, person, first, last, hours, status="approved"):
@@ -179,7 +197,7 @@ def _waiting(story, person):
 def make_self_entries(story):
     rng = story.rng
     story.reviewers = _reviewers(story)
-    story.cases = []
+    story.cases, story.to_approve = [], []
     # Recent weeks are still under review; early in January that would leave nothing.
     lag = 15 if (story.today - story.jan1).days > 45 else 2
     approved_end = story.today - datetime.timedelta(days=lag)
@@ -210,3 +228,4 @@ def make_self_entries(story):
     for person in rng.sample([p for p in story.people if not p.new], 2):
         _public_service(story, person, first, last, 1, status="withdrawn")
     log_legal_aid(story)
+    approve_in_batches(story)

@@ -5,7 +5,7 @@ from ..accounts.models import Firm, Region, RoleGrant, User
 from ..accounts.services import create_admin, set_director
 from ..branches.models import Branch
 from ..branches.services import add_member, clean_branch, county_firms, save_branch, set_secretary
-from .data import (BRANCHES, CITY, CITY_ADMIN, COUNTIES, DEMO_PASSWORD, DEMO_PEOPLE,
+from .data import (BRANCHES, CITY, CITY_ADMIN, COUNTIES, DEMO_PASSWORD, DEMO_PEOPLE, FIRMS,
                    FIXED_PROFILES, NAMES, NEW_LICENSEE_SHARE, NEW_LICENSEES, PROBATIONARY,
                    PROFILE_WEIGHTS, PROFILES, TRUANT)
 
@@ -33,10 +33,10 @@ def make_regions(story):
         region = Region.create(name=county["name"], kind="county", parent=story.city,
                                population=county["population"], created_at=story.created)
         story.regions[county["key"]] = region
-        for name, setting, township, _size, _party, places in county["firms"]:
-            story.firms[name] = Firm.create(name=name, county=region, setting=setting,
-                                            township=township, created_at=story.created)
-            story.firm_places[name] = places
+    for ckey, name, setting, township, _size, _party, villages in FIRMS:
+        story.firms[name] = Firm.create(name=name, county=story.regions[ckey], setting=setting,
+                                        township=township, created_at=story.created)
+        story.firm_places[name] = villages
 
 
 def _admin(story, person, role, region):
@@ -80,14 +80,16 @@ def _licensed_on(story, fname, new, birth_year):
 def make_people(story, password_hash):
     """Every firm's practitioners (the demo logins among them) and its director."""
     story.phones.update(phone for _name, _firm, _idx, phone in DEMO_PEOPLE.values())
-    slots = {(firm, idx): (key, name, phone) for key, (name, firm, idx, phone) in DEMO_PEOPLE.items()}
+    slots = {(firm, idx): (key, name, phone)
+             for key, (name, firm, idx, phone) in DEMO_PEOPLE.items()}
     reserved = {name for name, *_rest in DEMO_PEOPLE.values()} | set(NEW_LICENSEES.values())
     pool = [n for n in NAMES if n not in reserved]
     story.rng.shuffle(pool)
     story.people, story.by_firm, story.demo = [], {}, {}
     for county in COUNTIES:
         region = story.regions[county["key"]]
-        for fname, _setting, _township, size, party_count, _places in county["firms"]:
+        for _ckey, fname, _setting, _township, size, party_count, _villages in (
+                f for f in FIRMS if f[0] == county["key"]):
             firm = story.firms[fname]
             members = []
             for idx in range(size):
