@@ -132,10 +132,10 @@ def stats(label, samples, target_ms=None):
 
 
 def run(engine, runs):
-    import tests.conftest as conftest
+    import tests.helpers as helpers
     os.environ["TEST_ENGINE"] = engine
-    conftest.ENGINE = engine
-    from tests.conftest import english_client, make_database_url
+    helpers.ENGINE = engine
+    from tests.helpers import english_client, make_database_url
     from webapp import create_app
 
     url, drop = make_database_url("ledgerbench")
@@ -204,7 +204,7 @@ def main(argv):
         if engine == "postgres":
             try:
                 import psycopg
-                from tests.conftest import _pg_admin_url
+                from tests.helpers import _pg_admin_url
                 psycopg.connect(_pg_admin_url(), connect_timeout=3).close()
             except Exception as exc:  # noqa: BLE001
                 print(f"\npostgres: skipped ({exc})")

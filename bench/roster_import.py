@@ -13,7 +13,7 @@ import openpyxl
 from argon2 import PasswordHasher
 
 sys.path.insert(0, ".")
-from tests.conftest import PASSWORD, english_client, make_database_url  # noqa: E402
+from tests.helpers import PASSWORD, english_client, make_database_url  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.accounts import roster  # noqa: E402
 from webapp.accounts.models import Firm, Region, RoleGrant, User  # noqa: E402
@@ -46,8 +46,8 @@ def workbook(rows):
 def main(engine):
     import os
     os.environ["TEST_ENGINE"] = engine
-    import tests.conftest as conftest
-    conftest.ENGINE = engine
+    import tests.helpers as helpers
+    helpers.ENGINE = engine
     url, drop = make_database_url("bench")
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "bench",
                       "UPLOAD_DIR": tempfile.mkdtemp(prefix="gl-bench-")})

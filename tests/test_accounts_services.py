@@ -4,8 +4,7 @@ import datetime
 import pytest
 from argon2 import PasswordHasher
 
-from tests.conftest import PASSWORD
-from tests.test_permissions import fast_passwords  # noqa: F401  (fixture)
+from tests.helpers import PASSWORD
 from webapp.accounts import services
 from webapp.accounts.models import AuditEvent, Firm, LoginAttempt, RoleGrant, User, UserSession
 from webapp.db import utcnow

@@ -4,8 +4,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.conftest import PASSWORD, soup, text_of
-from tests.test_permissions import fast_passwords  # noqa: F401  (fixture)
+from tests.helpers import PASSWORD, soup, text_of
 from webapp.accounts.models import AuditEvent, Firm, RoleGrant, User, UserSession
 
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from tests.branches_helpers import hours, make_activity, party  # noqa: F401
+from tests.helpers import hours, make_activity
 from webapp.accounts.models import AuditEvent, RoleGrant, User
 from webapp.branches import checkin, services
 from webapp.branches.models import (ActivityAttendance, ActivityPhoto, Branch, BranchActivity,

@@ -8,9 +8,7 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from tests.branches_helpers import hours, make_activity, party  # noqa: F401
-from tests.conftest import soup, text_of
-from tests.test_permissions import fast_passwords  # noqa: F401  (fixture)
+from tests.helpers import hours, make_activity, soup, text_of
 from webapp.accounts.models import AuditEvent, RoleGrant
 from webapp.branches import checkin, services
 from webapp.branches.models import (ActivityAttendance, ActivityPhoto, Branch, BranchActivity,

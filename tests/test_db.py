@@ -20,8 +20,7 @@ from webapp.ledger.models import Entry
 from webapp.trainings.models import Attendance, Training, TrainingCategory
 from webapp.trainings.services import load_training
 
-from .factories import make_user, world  # noqa: F401 - fixtures
-from .trainings_fixtures import START, category, make_training  # noqa: F401 - fixtures
+from tests.helpers import START
 
 
 @pytest.fixture

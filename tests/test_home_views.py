@@ -4,8 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import soup, text_of
-from tests.test_permissions import fast_passwords  # noqa: F401  (fixture)
+from tests.helpers import soup, text_of
 from webapp.accounts.models import Firm, Notification
 from webapp.branches.models import ActivityAttendance, BranchActivity, BranchMember
 from webapp.db import utcnow

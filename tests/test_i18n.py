@@ -10,8 +10,7 @@ from babel.messages.pofile import read_po
 from flask import render_template_string
 from flask_babel import force_locale
 
-from tests.conftest import soup, text_of
-from tests.test_permissions import fast_passwords  # noqa: F401  (fixture)
+from tests.helpers import soup, text_of
 from webapp.accounts.models import UserSession
 from webapp.config import ROOT
 from webapp.i18n import local_today, to_local, to_utc

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.ledger_helpers import key, signed_in
+from tests.helpers import key, signed_in
 from webapp.accounts.models import AuditEvent, Notification
 from webapp.i18n import local_today
 from webapp.ledger.models import Entry

@@ -7,8 +7,8 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from tests.conftest import soup, text_of
-from tests.ledger_helpers import PDF, jpeg_bytes, key, png_bytes, signed_in, upload
+from tests.helpers import (PDF, categories, jpeg_bytes, key, png_bytes, signed_in, soup, text_of,
+                          upload)
 from webapp.i18n import local_today
 from webapp.ledger import evidence as files
 from webapp.ledger.models import Entry, Evidence, ReviewRule
@@ -177,7 +177,6 @@ def test_too_many_pixels_are_refused_before_decoding(app, as_p, clean_uploads):
 
 def test_evidence_is_required_for_outside_learning_when_the_county_says_so(app, as_p, world,
                                                                            clean_uploads):
-    from tests.ledger_helpers import categories
     categories()
     ReviewRule.create(county=world["a"], year=local_today().year, education_needs_evidence=True)
     form = {"date": local_today().isoformat(), "hours": "2", "category": "业务技能",
@@ -262,7 +261,6 @@ def test_reviewers_see_thumbnails_in_the_queue(app, people, photo):
 
 
 def test_the_last_required_certificate_cannot_be_removed(app, as_p, world, clean_uploads):
-    from tests.ledger_helpers import categories
     categories()
     ReviewRule.create(county=world["a"], year=local_today().year, education_needs_evidence=True)
     form = {"date": local_today().isoformat(), "hours": "2", "category": "业务技能",

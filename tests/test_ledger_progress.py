@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.ledger_helpers import actor_for, categories, log
+from tests.helpers import actor_for, categories, log
 from webapp.ledger import services
 from webapp.ledger.models import Entry, ReviewRule
 from webapp.targets.services import period, progress_for

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.ledger_helpers import (TODAY, actor_for, categories, education_form, key,
-                                  legal_aid_form, log, public_form)
+from tests.helpers import (TODAY, actor_for, categories, education_form, key, legal_aid_form, log,
+                          public_form)
 from webapp.accounts.models import AuditEvent, Notification
 from webapp.errors import Conflict, DomainError, NotAllowed
 from webapp.ledger import services

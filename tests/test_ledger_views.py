@@ -6,8 +6,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from tests.conftest import soup, text_of
-from tests.ledger_helpers import categories, key, signed_in
+from tests.helpers import categories, key, signed_in, soup, text_of
 from webapp.accounts.models import AuditEvent, Notification
 from webapp.i18n import local_today
 from webapp.ledger.models import Entry, ReviewRule

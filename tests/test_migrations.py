@@ -12,7 +12,7 @@ from peewee import ForeignKeyField, IntegrityError, PostgresqlDatabase
 from playhouse.migrations import Migration, Runner
 from playhouse.schema_diff import diff_models
 
-from tests.conftest import make_database_url
+from tests.helpers import make_database_url
 from webapp.accounts.models import Firm, Region, RoleGrant, User
 from webapp.config import ROOT
 from webapp.db import make_database

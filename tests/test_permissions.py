@@ -3,43 +3,28 @@
 ROUTES classifies every endpoint of the app. A route added later without a line here
 fails test_every_route_is_classified until someone decides who may use it.
 """
+import datetime
 import itertools
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import pytest
-from argon2 import PasswordHasher
 from werkzeug.exceptions import NotFound
 
-from tests.conftest import PASSWORD
+from tests.helpers import (OBJECT_PARAMS, OTHER_PARAMS, PASSWORD, ROLES, actor_for, build_url,
+                           make_scene, rules_of, scene_entry, scene_member, scene_training)
 from webapp.accounts import permissions as perm
-from webapp.accounts import services
-from webapp.accounts.models import AuditEvent, Firm, RoleGrant, User, UserSession
+from webapp.accounts.models import AuditEvent, Firm, RoleGrant, User
 from webapp.accounts.services import start_session
 from webapp.branches.models import Branch, BranchFirm, BranchMember
+from webapp.i18n import local_today
 from webapp.ledger.models import Entry
-
-# ------------------------------------------------------------------ cheap passwords
-
-_CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-_CHEAP_HASH = {"h": _CHEAP.hash(PASSWORD)}
-
-
-@pytest.fixture
-def fast_passwords(monkeypatch):
-    """Hash with tiny argon2 parameters: these tests are about access, not hashing cost."""
-    import tests.factories as factories
-    monkeypatch.setattr(services, "_hasher", _CHEAP)
-    monkeypatch.setattr(factories, "_HASH", dict(_CHEAP_HASH))
-
 
 # ------------------------------------------------------------------ the route table
 
 PUBLIC = "public"          # anyone, signed in or not
 SIGNED_IN = "signed_in"    # any signed-in person, whatever their role
-
-ROLES = ("anonymous", "practitioner", "director", "secretary", "county_admin", "city_admin",
-         "other_county_admin")
 
 
 @dataclass
@@ -104,7 +89,8 @@ ROUTES = {
     "ledger.review_queue": Route({"county_admin", "director"}),
     "ledger.approve": Route({"county_admin"}, post={}),
     "ledger.decline": Route({"county_admin"}, post={"reason": "缺少证明材料"}),
-    "ledger.bulk_approve": Route({"county_admin"}, post=lambda s: {"pick": str(_entry(s).id)},
+    "ledger.bulk_approve": Route({"county_admin"},
+                                 post=lambda s: {"pick": str(scene_entry(s).id)},
                                  foreign_post=400),
     "ledger.rules": Route({"county_admin"}, post={"max_public_hours_per_day": "8",
                                                   "outside_education_cap": "20"}),
@@ -157,7 +143,8 @@ ROUTES = {
     "branches.member_add": Route({"county_admin"}, post=lambda s: {"user_id": s.subject.id}),
     "branches.member_change": Route({"county_admin"}, post={"action": "standing",
                                                             "standing": "probationary"}),
-    "branches.secretary": Route({"county_admin"}, post=lambda s: {"user_id": _member(s).user_id}),
+    "branches.secretary": Route({"county_admin"},
+                                post=lambda s: {"user_id": scene_member(s).user_id}),
     "branches.export": Route({"county_admin"}),
     "branches.activities": Route({"secretary"}),
     "branches.activity_form": Route({"secretary"}, post=lambda s: _activity_form()),
@@ -177,68 +164,14 @@ ROUTES = {
 }
 
 
-def _training(scene):
-    """County A's training, starting in ten minutes (made on first use)."""
-    if getattr(scene, "training", None) is None:
-        import datetime
-        from webapp.db import utcnow
-        from webapp.trainings.models import Training, TrainingCategory
-        start = utcnow() + datetime.timedelta(minutes=10)
-        scene.training = Training.create(
-            title="权限测试培训", category=TrainingCategory.create(name="业务技能"),
-            organiser=scene.world["a"], start_at=start, end_at=start + datetime.timedelta(hours=3),
-            credit_hours=3, secret="s" * 64)
-    return scene.training
-
-
 def _training_form(scene):
-    return {"title": "新培训", "category_id": _training(scene).category_id, "date": "2026-06-02",
-            "start": "09:00", "end": "11:00", "credit_hours": "2", "audience": "region"}
-
-
-def _category(scene):
-    """The second of county A's own two categories (made on first use)."""
-    if getattr(scene, "category", None) is None:
-        from webapp.trainings.models import TrainingCategory
-        TrainingCategory.create(name="甲县专题一", region=scene.world["a"], position=1)
-        scene.category = TrainingCategory.create(name="甲县专题二", region=scene.world["a"],
-                                                 position=2)
-    return scene.category
-
-
-def _code(scene):
-    from webapp.trainings import qr
-    return qr.current_code(_training(scene), "in")
-
-def _this_year():
-    from webapp.i18n import local_today
-    return local_today().year
-
-
-def _entry(scene):
-    """A pending entry: the actor's own when they hold a practitioner grant, else county A's."""
-    from webapp.ledger.models import Entry as LedgerEntry
-    owner = scene.actor if scene.actor is not None and "practitioner" in scene.held \
-        else scene.subject
-    from webapp.i18n import local_today
-    return LedgerEntry.create(user=owner, kind="public_service", date=local_today(), hours=1,
-                              category="consultation", source="self", status="pending")
+    return {"title": "新培训", "category_id": scene_training(scene).category_id,
+            "date": "2026-06-02", "start": "09:00", "end": "11:00", "credit_hours": "2", "audience": "region"}
 
 
 def _entry_form():
-    import uuid
-    from webapp.i18n import local_today
     return {"date": local_today().isoformat(), "hours": "1", "category": "consultation",
             "idempotency_key": uuid.uuid4().hex}
-
-
-def _evidence(scene):
-    from webapp.ledger import evidence as files
-    from webapp.ledger.models import Evidence
-    upload = files.Upload(b"%PDF-1.4\n%%EOF\n", None, "application/pdf", "a.pdf")
-    stored, _paths = files.store(upload)
-    return Evidence.create(entry=_entry(scene), stored_name=stored, content_type=upload.content_type,
-                           size=len(upload.data), original_name="a.pdf")
 
 
 def _branch_form(scene):
@@ -246,140 +179,14 @@ def _branch_form(scene):
     return {"name": f"新支部{next(_names)}", "kind": "independent", "firm_ids": str(firm.id)}
 
 
-def _activity(scene):
-    """County A's branch activity, begun three hours ago (made on first use)."""
-    if getattr(scene, "activity", None) is None:
-        import datetime
-        from webapp.branches.models import BranchActivity
-        from webapp.db import utcnow
-        start = utcnow() - datetime.timedelta(hours=3)
-        scene.activity = BranchActivity.create(
-            branch=scene.world["branch"], kind="theme_day", topic="权限测试主题党日",
-            start_at=start, end_at=start + datetime.timedelta(hours=2), secret="a" * 64)
-    return scene.activity
-
-
 def _activity_form():
-    import datetime
-    from webapp.i18n import local_today
     day = local_today() - datetime.timedelta(days=1)
     return {"kind": "theme_day", "date": day.isoformat(), "start": "14:30", "end": "16:30",
             "topic": "主题党日"}
 
 
-def _activity_code(scene):
-    from webapp.branches import checkin
-    return checkin.current_code(_activity(scene))
-
-
-def _member(scene):
-    """The subject as a full member of county A's branch (made on first use)."""
-    if getattr(scene, "member", None) is None:
-        scene.member = BranchMember.create(branch=scene.world["branch"], user=scene.subject)
-    return scene.member
-
-
-def _photo(scene):
-    import io
-    from PIL import Image
-    from webapp.branches import services as branch_services
-    from webapp.branches.models import ActivityPhoto
-    out = io.BytesIO()
-    Image.new("RGB", (4, 4)).save(out, "JPEG")
-    stored, _paths = branch_services._store_photo((out.getvalue(), out.getvalue()))
-    return ActivityPhoto.create(activity=_activity(scene), stored_name=stored,
-                                content_type="image/jpeg", size=len(out.getvalue()))
-
-
-# URL parameters that name objects, and how to fill them. Objects are always in county A;
-# the admin of county B gets the same ids and must be told they do not exist.
-OBJECT_PARAMS = {
-    "firm_id": lambda s: s.firm.id,
-    "user_id": lambda s: s.subject.id,
-    # The actor's own second device (so ending it keeps this client signed in);
-    # for the other county's admin and for visitors, the subject's device.
-    "session_id": lambda s: s.spare_session_id,
-    "training_id": lambda s: _training(s).id,
-    "entry_id": lambda s: _entry(s).id,
-    "evidence_id": lambda s: _evidence(s).id,
-    "branch_id": lambda s: s.world["branch"].id,
-    "activity_id": lambda s: _activity(s).id,
-    "member_id": lambda s: _member(s).id,
-    "photo_id": lambda s: _photo(s).id,
-    "category_id": lambda s: _category(s).id,
-}
-OTHER_PARAMS = {"filename": lambda s: "css/app.css", "purpose": lambda s: "in",
-                "kind": lambda s: "public_service", "year": lambda s: _this_year(),
-                "slice_no": lambda s: _code(s).slice_no, "mac": lambda s: _code(s).mac,
-                "activity_slice": lambda s: _activity_code(s).slice_no,
-                "activity_mac": lambda s: _activity_code(s).mac}
-
 # Endpoints whose permitted answer may legitimately send a signed-in person to /login.
 ENDS_SESSION = {"auth.logout"}
-
-
-@dataclass
-class Scene:
-    """County A's objects, the acting person and their client."""
-    world: dict
-    subject: User
-    actor: User = None
-    held: set = field(default_factory=set)
-    spare_session_id: int = None
-    grant_id: int = None
-
-    @property
-    def firm(self):
-        return self.world["firm_a"]
-
-    @property
-    def login_phone(self):
-        return (self.actor or self.subject).phone
-
-
-def make_scene(world, make_user, client, role):
-    """Create county A's subject, the actor for the role, and sign the client in."""
-    subject = make_user("practitioner", name="对象")
-    start_session(subject, "subject phone")
-    subject_session = subject.sessions.get()
-    scene = Scene(world=world, subject=subject, spare_session_id=subject_session.id)
-    if role == "anonymous":
-        client.csrf()
-        return scene
-    if role == "other_county_admin":
-        actor = make_user("county_admin", county=world["b"])
-    else:
-        actor = make_user(role)
-    token = start_session(actor, "test client")
-    spare = start_session(actor, "second phone")
-    with client.c.session_transaction() as sess:
-        sess["token"] = token
-    client.csrf()
-    scene.actor = actor
-    scene.held = {gr.role for gr in RoleGrant.select().where(RoleGrant.user == actor)}
-    scene.grant_id = RoleGrant.select().where(RoleGrant.user == actor).order_by(
-        RoleGrant.id.desc()).first().id
-    if role != "other_county_admin":
-        scene.spare_session_id = UserSession.get(UserSession.token == spare).id
-    return scene
-
-
-def rules_of(app, endpoint):
-    return [r for r in app.url_map.iter_rules() if r.endpoint == endpoint]
-
-
-def build_url(app, rule, scene):
-    values = {}
-    for name in rule.arguments:
-        fill = OBJECT_PARAMS.get(name) or OTHER_PARAMS.get(name)
-        assert fill is not None, (
-            f"route {rule.rule} ({rule.endpoint}) has a URL parameter {name!r} that "
-            f"test_permissions.py does not know how to fill: add it to OBJECT_PARAMS "
-            f"(an object in county A) or OTHER_PARAMS")
-        values[name] = fill(scene)
-    with app.test_request_context():
-        from flask import url_for
-        return url_for(rule.endpoint, **values)
 
 
 def expected(route, role, scene, has_objects):
@@ -550,12 +357,6 @@ def town(world, make_user):
         Entry.create(user=user, kind="public_service", date="2026-03-01", hours=2,
                      source="self", status="pending")
     return {**world, **people, "firm_a2": firm_a2, "branch_b": branch_b}
-
-
-def actor_for(user, role):
-    grants = list(RoleGrant.select().where(RoleGrant.user == user))
-    grant = next(gr for gr in grants if gr.role == role)
-    return perm.Actor(user=user, grant=grant, grants=grants)
 
 
 def ids(query):

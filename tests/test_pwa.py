@@ -7,8 +7,7 @@ from urllib.parse import urlparse
 import pytest
 from PIL import Image
 
-from tests.conftest import soup
-from tests.test_permissions import fast_passwords  # noqa: F401  (fixture)
+from tests.helpers import soup
 from webapp.config import ROOT
 
 

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from argon2 import PasswordHasher
 
-from tests.conftest import soup, text_of
+from tests.helpers import soup, text_of
 from webapp.accounts import roster
 from webapp.accounts.models import AuditEvent, Firm, RoleGrant, User
 from webapp.accounts.services import check_password

@@ -10,9 +10,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.conftest import soup
-from tests.ledger_helpers import key, signed_in
-from tests.test_permissions import fast_passwords  # noqa: F401  (fixture)
+from tests.helpers import key, signed_in, soup
 from webapp.i18n import local_today
 from webapp.ledger.models import Entry
 

@@ -4,9 +4,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.conftest import PASSWORD, soup, text_of
-from tests.test_permissions import (ROLES, build_url, fast_passwords, make_scene,  # noqa: F401
-                                    rules_of)
+from tests.helpers import PASSWORD, ROLES, build_url, make_scene, rules_of, soup, text_of
 from webapp.accounts.models import User, UserSession
 from webapp.security import CSP
 

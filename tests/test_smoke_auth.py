@@ -1,7 +1,7 @@
 """Sign-in, sign-out and each role reaching its home."""
 import pytest
 
-from tests.conftest import soup, text_of
+from tests.helpers import soup, text_of
 
 
 @pytest.mark.parametrize("role,home", [

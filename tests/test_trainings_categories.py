@@ -2,8 +2,7 @@
 validation, audit events, and the training form offering each name in the reader's language."""
 import pytest
 
-from tests.conftest import soup, text_of
-from tests.trainings_fixtures import category, make_training  # noqa: F401
+from tests.helpers import soup, text_of
 from webapp.accounts import permissions as perm
 from webapp.accounts.models import AuditEvent, Region, RoleGrant
 from webapp.errors import DomainError

@@ -6,8 +6,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from tests.conftest import soup, text_of
-from tests.trainings_fixtures import category, make_training  # noqa: F401
+from tests.helpers import soup, text_of
 from webapp.db import utcnow
 from webapp.errors import DomainError
 from webapp.trainings import qr

@@ -1,7 +1,7 @@
 """The rotating code: rotation, grace, another training's secret, tampering, typed codes."""
 from dataclasses import replace
 
-from tests.trainings_fixtures import START, make_training, category, unix  # noqa: F401
+from tests.helpers import START, unix
 from webapp.trainings import qr
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.trainings_fixtures import START, category, make_training, minutes, unix  # noqa: F401
+from tests.helpers import START, minutes, unix
 from webapp.db import db
 from webapp.ledger.models import Entry
 from webapp.trainings import qr

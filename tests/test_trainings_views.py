@@ -8,8 +8,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from tests.conftest import soup, text_of
-from tests.trainings_fixtures import category, make_training  # noqa: F401
+from tests.helpers import soup, text_of
 from webapp.accounts.models import AuditEvent
 from webapp.db import utcnow
 from webapp.i18n import to_local

@@ -5,9 +5,7 @@ the current engine (TEST_ENGINE, like the rest of the suite), migrated with the 
 `flask migrate` command and seeded through the models (tests/browser/seed.py).
 Never run `playwright install`: the tests use /usr/bin/chromium.
 """
-import contextlib
 import datetime
-import gettext
 import os
 import shutil
 import signal
@@ -22,23 +20,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import ENGINE, PASSWORD, make_database_url
-from webapp.db import db, make_database
-
-ROOT = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
-SCREENSHOTS = HERE / "screenshots"
-FAILURES = HERE / "failures"
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update",
-               "--disable-sync"]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
-         "is_mobile": True, "has_touch": True, "locale": "zh-CN",
-         "timezone_id": "Asia/Shanghai"}
-ROLES = ("practitioner", "director", "secretary", "county_admin", "city_admin")
-HOME_PATHS = {"practitioner": "/home/me", "director": "/home/firm", "secretary": "/home/branch",
-              "county_admin": "/home/county", "city_admin": "/home/city"}
+from tests.browser.helpers import (CHROMIUM, FAILURES, HERE, LAUNCH_ARGS, PHONE, ROOT,
+                                   SCREENSHOTS, bound_to, login)
+from tests.browser.seed import seed
+from tests.helpers import ENGINE, make_database_url
 
 
 def pytest_configure(config):
@@ -108,22 +93,6 @@ def chromium():
     return CHROMIUM
 
 
-@contextlib.contextmanager
-def bound_to(url):
-    """Point webapp.db.db at `url` for a while, then give the previous binding back
-    (the session-scoped `app` fixture of other test files may have bound it already)."""
-    previous = db.obj
-    database = make_database(url)
-    db.initialize(database)
-    database.connect()
-    try:
-        yield database
-    finally:
-        database.close()
-        database.close_all()
-        db.initialize(previous)
-
-
 def _free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -144,8 +113,6 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(chromium):
     """The app under gunicorn (2 workers) on a free local port, with seeded data."""
-    from tests.browser.seed import seed
-
     url, drop = make_database_url("browser")
     workdir = Path(tempfile.mkdtemp(prefix="gl-browser-"))
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="browser-test-secret",
@@ -236,21 +203,6 @@ def role_states():
     return {}
 
 
-def login(page, role, people):
-    """Sign in through the real form; return after landing on the role's home."""
-    page.goto("/login")
-    field = page.locator("input[name=login]")
-    if not field.count():
-        # Seen once under a fully loaded CI run: the login page had not rendered its form.
-        # Keep a picture of what was shown, then load it once more.
-        page.screenshot(path=str(SCREENSHOTS / "login-retry.png"))
-        page.goto("/login")
-    field.fill(people[role]["phone"])
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form[action$='/login'] button[type=submit]").click()
-    page.wait_for_url("**" + HOME_PATHS[role])
-
-
 @pytest.fixture
 def phone(browser, live_server, role_states, request):
     """Factory: phone(role=None, **context options) -> a new context with .problems.
@@ -283,42 +235,3 @@ def phone(browser, live_server, role_states, request):
         _keep_failure(request.node, contexts)
     for context in contexts:
         context.close()
-
-
-def screenshot(page, name, full_page=True):
-    """Save a screenshot to tests/browser/screenshots/<name>.png (git-ignored)."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-    # In a full-page picture the fixed tab bar would sit where the first screen ends; put it
-    # at the foot of the page instead, where a person scrolling would see it.
-    # (Through the CSSOM: the page's CSP rightly refuses an injected style sheet.)
-    toggle = "p => document.querySelectorAll('.tabbar').forEach(t => { t.style.position = p; })"
-    if full_page:
-        page.evaluate(toggle, "static")
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
-    if full_page:
-        page.evaluate(toggle, "")
-
-
-def home_heading(live_server, role):
-    """The <h1> of a role's home page in Chinese (the practitioner is greeted by name)."""
-    person = live_server.people[role]
-    if role == "practitioner":
-        return translated("Hello, %(name)s")[0] % {"name": person["name"]}
-    return person["heading"]
-
-
-_CATALOGUES = {}
-
-
-def translated(msgid, locale="zh_Hans_CN"):
-    """What the server shows for `msgid` in `locale`: the compiled catalogue's text, else
-    the msgid itself (gettext's fallback). Second value: whether a translation exists."""
-    if locale not in _CATALOGUES:
-        path = ROOT / "webapp" / "translations" / locale / "LC_MESSAGES" / "messages.mo"
-        try:
-            with open(path, "rb") as fh:
-                _CATALOGUES[locale] = gettext.GNUTranslations(fh)
-        except OSError:
-            _CATALOGUES[locale] = gettext.NullTranslations()
-    text = _CATALOGUES[locale].gettext(msgid)
-    return text, text != msgid

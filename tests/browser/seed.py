@@ -14,11 +14,11 @@ from webapp.db import db
 from webapp.ledger.models import Entry
 from webapp.trainings.models import Training, TrainingCategory
 
-from tests.factories import password_hash
+from tests.helpers import password_hash
 
 CST = datetime.timedelta(hours=8)  # China has no daylight saving: a fixed offset is exact.
 
-# role -> (name, phone); the password is tests.conftest.PASSWORD.
+# role -> (name, phone); the password is tests.helpers.PASSWORD.
 PEOPLE = {
     "practitioner": ("李秀英", "13800000001"),
     "director": ("王建国", "13800000002"),

@@ -3,12 +3,7 @@ htmx, one tap per member), and a member then sees it in their party record."""
 import datetime
 from zoneinfo import ZoneInfo
 
-from tests.browser.conftest import screenshot, translated
-from tests.browser.test_phone import NARROW, assert_clean, check_layout
-
-
-def zh(msgid):
-    return translated(msgid)[0]
+from tests.browser.helpers import NARROW, assert_clean, check_layout, screenshot, zh
 
 
 def _when():
@@ -94,6 +89,7 @@ def test_county_admin_sees_the_branches_on_a_phone(phone, live_server):
     page = admin.new_page()
     page.goto("/home/county")
     page.locator("nav.tabbar").get_by_role("link", name=zh("People"), exact=True).click()
+    page.wait_for_url("**/admin/people")  # the People page, before its own navigation
     page.locator("nav.section-nav").get_by_role("link", name=zh("Branches"), exact=True).click()
     page.wait_for_url("**/branches")
     check_layout(page, "branches list")

@@ -14,11 +14,10 @@ import pytest
 import qrcode
 from PIL import Image
 
-from tests.browser.conftest import (CHROMIUM, LAUNCH_ARGS, bound_to, login, screenshot,
-                                    translated)
+from tests.browser.helpers import (CHROMIUM, LAUNCH_ARGS, activate_service_worker, assert_clean,
+                                   bound_to, expect, login, screenshot, zh)
 from tests.browser.seed import PEOPLE
-from tests.browser.test_phone import activate_service_worker, assert_clean
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from webapp.accounts.models import Region, User
 from webapp.db import utcnow
 from webapp.trainings import qr
@@ -28,10 +27,6 @@ PROJECTOR = {"viewport": {"width": 1280, "height": 720}, "device_scale_factor": 
              "is_mobile": False, "has_touch": False}
 CST = datetime.timedelta(hours=8)
 CAMERA_SIZE = (640, 480)
-
-
-def zh(msgid):
-    return translated(msgid)[0]
 
 
 # ---------------------------------------------------------------- the fake camera
@@ -138,8 +133,7 @@ def shown_code(projector):
 
 def wait_count(projector, value):
     """Wait until the projector's live count (polled every 5 s) shows `value`."""
-    projector.wait_for_function("v => document.getElementById('count-in').textContent === v",
-                                arg=str(value), timeout=12_000)
+    expect(projector.locator("#count-in")).to_have_text(str(value), timeout=12_000)
 
 
 def confirm(page):

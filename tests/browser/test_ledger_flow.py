@@ -14,24 +14,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import bound_to, screenshot, translated
-from tests.browser.test_phone import activate_service_worker
+from tests.browser.helpers import (activate_service_worker, assert_clean, bound_to, expect,
+                                   screenshot)
+from tests.browser.helpers import zh as tr
 from webapp.accounts.models import Notification, User
 from webapp.ledger.models import Entry, Evidence
 
 VIEWPORT_HEIGHT = 844
 
 
-def tr(msgid):
-    return translated(msgid)[0]
-
-
 NETWORK_FAILURES = ("Failed to load resource", "net::ERR_")
-
-
-def assert_clean(context, ignore=()):
-    problems = [p for p in context.problems if not any(text in p for text in ignore)]
-    assert not problems, "\n".join(problems)
 
 
 def person(live_server, role):
@@ -159,7 +151,8 @@ def test_outside_learning_with_a_photo_made_smaller_on_the_phone(phone, live_ser
     with page.expect_request(lambda r: r.method == "POST" and "/evidence" in r.url) as added:
         page.locator("form[data-evidence-form] button[type=submit]").click()
     assert int(added.value.all_headers()["content-length"]) < len(photo) / 3
-    page.wait_for_function("() => document.querySelectorAll('img.evidence-thumb').length === 2")
+    # The form is sent by script, which then loads the entry's page again: wait for that page.
+    expect(page.locator("img.evidence-thumb")).to_have_count(2)
     assert_clean(context)
 
 
@@ -453,7 +446,7 @@ def test_review_queue_approve_decline_and_bulk(phone, live_server, waiting):
 
     third.locator("input[name=pick]").check()
     page.locator("#bulk button[type=submit]").click()
-    page.wait_for_function(f"() => !document.querySelector('#q-{waiting[2].id}')")
+    expect(page.locator(f"#q-{waiting[2].id}")).to_have_count(0)
     screenshot(page, "ledger-review-after-bulk")
 
     statuses = {e.id: e.status for e in entries_where(

@@ -5,18 +5,9 @@ Everything runs in Debian's chromium (see conftest.py) against the app under gun
 """
 import pytest
 
-from tests.browser.conftest import (HOME_PATHS, ROLES, home_heading, login, screenshot,
-                                    translated)
-
-
-def assert_clean(context, ignore=()):
-    """No console errors, uncaught exceptions or CSP violations on the context's pages."""
-    problems = [p for p in context.problems if not any(text in p for text in ignore)]
-    assert not problems, "\n".join(problems)
-
-
-def heading(page):
-    return page.locator("main h1").first.inner_text().strip()
+from tests.browser.helpers import (HOME_PATHS, LAYOUT_JS, NARROW, ROLES,
+                                   activate_service_worker, assert_clean, check_layout, expect,
+                                   heading, home_heading, login, screenshot, translated)
 
 
 # ---------------------------------------------------------------- (1) every role signs in
@@ -80,27 +71,6 @@ def test_manifest_is_installable(phone):
     assert any("maskable" in i["purpose"].split() for i in got["icons"])
 
 
-def activate_service_worker(page):
-    """Wait until the service worker is active, reload, and return its script URL as the
-    page's controller (None if it does not control the page)."""
-    state = page.evaluate("""() => Promise.race([
-      navigator.serviceWorker.ready.then(async (registration) => {
-        const worker = registration.active;
-        if (worker.state !== 'activated') {
-          await new Promise(done => worker.addEventListener('statechange', () => {
-            if (worker.state === 'activated') done();
-          }));
-        }
-        return worker.state;
-      }),
-      new Promise(done => setTimeout(() => done('no service worker after 10 s'), 10000)),
-    ])""")
-    assert state == "activated"
-    page.reload()
-    return page.evaluate("navigator.serviceWorker.controller && "
-                         "navigator.serviceWorker.controller.scriptURL")
-
-
 def test_service_worker_controls_the_page(phone, live_server):
     context = phone()
     page = context.new_page()
@@ -143,9 +113,10 @@ def test_offline_page_then_back_online(phone, live_server):
     screenshot(page, "offline")
 
     context.set_offline(False)
-    page.locator("[data-reload]").click()
-    page.wait_for_url("**/home/me")
-    page.locator("[data-offline-page]").wait_for(state="detached")
+    # The offline page stands at the page's own address: wait for the reload, not the address.
+    with page.expect_navigation(url="**/home/me"):
+        page.locator("[data-reload]").click()
+    expect(page.locator("[data-offline-page]")).to_have_count(0)
     assert heading(page) == home_heading(live_server, "practitioner")
     assert page.locator("#offline-banner").is_hidden()
     assert_clean(context, ignore=("ERR_INTERNET_DISCONNECTED",))
@@ -161,15 +132,19 @@ def test_language_switch_on_login_page(phone):
     assert html.get_attribute("lang") == "zh-CN"
     chinese, has_chinese = translated("Sign in")
 
-    page.locator("button[name=locale][value=en]").click()
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    # The switch posts a form that leads back to this address: wait for that page to load
+    # (a check run while it was loading once found no document element).
+    with page.expect_navigation(url="**/login"):
+        page.locator("button[name=locale][value=en]").click()
+    expect(html).to_have_attribute("lang", "en")
     assert page.url.endswith("/login")
     assert heading(page) == "Sign in"
     assert page.locator("button[name=locale][value=en]").get_attribute("aria-pressed") == "true"
     screenshot(page, "login-en")
 
-    page.locator("button[name=locale][value=zh_Hans_CN]").click()
-    page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+    with page.expect_navigation(url="**/login"):
+        page.locator("button[name=locale][value=zh_Hans_CN]").click()
+    expect(html).to_have_attribute("lang", "zh-CN")
     assert page.locator("button[name=locale][value=zh_Hans_CN]").get_attribute(
         "aria-pressed") == "true"
     if has_chinese:  # translations are filled in as the work goes on
@@ -179,66 +154,6 @@ def test_language_switch_on_login_page(phone):
 
 
 # ---------------------------------------------------------------- (5) layout at 360 px
-
-LAYOUT_JS = """() => {
-  const vw = document.documentElement.clientWidth;
-  const describe = (el, box) => {
-    const text = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim();
-    return el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ').join('.') : '')
-      + ' "' + text.slice(0, 30) + '" ' + Math.round(box.width) + 'x' + Math.round(box.height);
-  };
-  const small = [], wide = [], tiny = [];
-  const targets = 'a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button]';
-  for (const el of document.querySelectorAll(targets)) {
-    if (!el.checkVisibility({visibilityProperty: true})) continue;
-    let box = el.getBoundingClientRect();
-    if (box.width === 0 || box.height === 0 || box.right <= 0 || box.left >= vw) continue;
-    const label = (el.type === 'checkbox' || el.type === 'radio') && el.closest('label');
-    if (label) box = label.getBoundingClientRect();
-    if (box.height < 44) small.push(describe(el, box));
-  }
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  while (walker.nextNode()) {
-    const node = walker.currentNode, el = node.parentElement;
-    if (!node.textContent.trim() || !el || !el.checkVisibility({visibilityProperty: true})) continue;
-    const style = getComputedStyle(el);
-    if (el.closest('.sr-only, .skip')) continue;
-    if (parseFloat(style.fontSize) < 14) tiny.push(describe(el, el.getBoundingClientRect()) + ' ' + style.fontSize);
-  }
-  for (const el of document.body.querySelectorAll('*')) {
-    if (el.closest('.table-wrap') && !el.classList.contains('table-wrap')) continue;
-    const box = el.getBoundingClientRect();
-    if (box.width && box.right > vw + 0.5 && el.checkVisibility()) wide.push(describe(el, box));
-  }
-  // Nothing may end up hidden behind the fixed bottom tab bar.
-  let hidden = null;
-  const tabbar = document.querySelector('.tabbar');
-  if (tabbar) {
-    window.scrollTo(0, document.documentElement.scrollHeight);
-    const last = [...document.querySelectorAll('main > *')].filter(el => el.checkVisibility()).pop();
-    const bottom = last ? last.getBoundingClientRect().bottom : 0;
-    const top = tabbar.getBoundingClientRect().top;
-    if (bottom > top) hidden = describe(last, last.getBoundingClientRect()) + ' ends at ' + bottom + ', tab bar starts at ' + top;
-    window.scrollTo(0, 0);
-  }
-  return {scrollWidth: document.documentElement.scrollWidth, viewport: vw, hidden: hidden,
-          bodyFont: parseFloat(getComputedStyle(document.body).fontSize),
-          small: small, tiny: tiny, wide: wide.slice(0, 10)};
-}"""
-
-
-def check_layout(page, where):
-    got = page.evaluate(LAYOUT_JS)
-    assert got["viewport"] == 360, where
-    assert got["scrollWidth"] <= 360, (where, got["scrollWidth"], got["wide"])
-    assert got["bodyFont"] >= 16, (where, got["bodyFont"])
-    assert got["small"] == [], (where, "tap targets under 44 px tall", got["small"])
-    assert got["tiny"] == [], (where, "text under 14 px", got["tiny"])
-    assert got["hidden"] is None, (where, got["hidden"])
-
-
-NARROW = {"viewport": {"width": 360, "height": 740}}
-
 
 def test_layout_checks_can_fail(phone):
     """The layout probe does see overflow, small targets, tiny text and the tab bar
@@ -286,8 +201,9 @@ def test_login_and_offline_pages_fit_360_px(phone):
     page.goto("/login")
     page.locator("input[name=login]").fill("13800000009")
     page.locator("input[name=password]").fill("wrong-password")
-    page.locator("form[action$='/login'] button[type=submit]").click()
-    page.locator(".form-error").wait_for()
+    with page.expect_navigation(url="**/login"):  # the answer, loaded, before measuring it
+        page.locator("form[action$='/login'] button[type=submit]").click()
+    expect(page.locator(".form-error")).to_be_visible()
     check_layout(page, "/login with an error")
     screenshot(page, "login-error-360")
 
@@ -300,8 +216,10 @@ def test_csp_violations_are_caught(phone):
     page = context.new_page()
     page.goto("/login")
     assert_clean(context)
-    page.evaluate("document.body.insertAdjacentHTML('beforeend', '<p style=\"color:red\">x</p>')")
-    page.wait_for_timeout(200)
+    # Wait for chromium's own report of the refusal, not for a while.
+    with page.expect_console_message(lambda m: "Content Security Policy" in m.text):
+        page.evaluate(
+            "document.body.insertAdjacentHTML('beforeend', '<p style=\"color:red\">x</p>')")
     assert any("CSP violation" in p or "Content Security Policy" in p for p in context.problems)
 
 
@@ -318,7 +236,8 @@ def test_no_console_errors_or_csp_violations(phone, live_server, role):
             continue
         response = page.goto(path)
         assert response.status == 200, (path, response.status, live_server.log()[-3000:])
-        page.wait_for_load_state("load")
+        # Until the page's own requests are done, so that their errors are seen here.
+        page.wait_for_load_state("networkidle")
         visited.append(path)
         screenshot(page, f"page-{role or 'visitor'}-{path.strip('/').replace('/', '-')}")
         if role:
@@ -326,6 +245,5 @@ def test_no_console_errors_or_csp_violations(phone, live_server, role):
                     "links => links.map(a => new URL(a.href).pathname)"):
                 if href not in visited and href not in queue:
                     queue.append(href)
-    page.wait_for_timeout(300)  # late script errors
     assert_clean(context)
     assert len(visited) >= 2, visited  # the home page and at least one navigation target

@@ -1,0 +1,424 @@
+"""Plain helpers for the tests (no fixtures here: those live in conftest.py and tests/fixtures/).
+
+Sections: the test database and clients; HTML; people and sessions; ledger forms and files;
+trainings and branch activities; the scene of the route-permission matrix.
+"""
+import dataclasses
+import datetime
+import io
+import os
+import re
+import secrets
+import tempfile
+import uuid
+from urllib.parse import urlparse, urlunparse
+
+from bs4 import BeautifulSoup
+from flask import url_for
+from PIL import Image
+
+from webapp import access as perm
+from webapp.accounts.models import RoleGrant, User, UserSession
+from webapp.accounts.services import hash_password, start_session
+from webapp.branches import services as branch_services
+from webapp.branches.models import ActivityPhoto, BranchActivity, BranchMember
+from webapp.db import utcnow
+from webapp.i18n import local_today
+from webapp.ledger import evidence as evidence_files
+from webapp.ledger import services as ledger_services
+from webapp.ledger.models import Entry, Evidence
+from webapp.checkin import codes as qr
+from webapp.trainings.models import Training, TrainingCategory
+
+# ------------------------------------------------------------------ database and clients
+
+ENGINE = os.environ.get("TEST_ENGINE", "sqlite")
+PASSWORD = "password123"
+
+
+def _pg_admin_url():
+    return os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_exec(sql):
+    import psycopg
+    with psycopg.connect(_pg_admin_url(), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def make_database_url(label):
+    """Create an empty database for this test process and return (url, drop)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    if ENGINE == "postgres":
+        name = f"gl_test_{label}_{os.getpid()}_{worker}"
+        _pg_exec(f'DROP DATABASE IF EXISTS "{name}"')
+        _pg_exec(f'CREATE DATABASE "{name}"')
+        # Test data is thrown away: do not wait for the disk at every commit.
+        _pg_exec(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+        parsed = urlparse(_pg_admin_url())
+        url = urlunparse(parsed._replace(path="/" + name))
+        return url, lambda: _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    folder = tempfile.mkdtemp(prefix=f"gl-{label}-")
+    return f"sqlite:///{folder}/test.db", lambda: None
+
+
+class Client:
+    """A test client that carries the CSRF token like a browser form would."""
+
+    def __init__(self, flask_client):
+        self.c = flask_client
+
+    def csrf(self):
+        with self.c.session_transaction() as sess:
+            if "csrf" not in sess:
+                sess["csrf"] = "test-csrf-token"
+            return sess["csrf"]
+
+    def get(self, url, **kw):
+        return self.c.get(url, **kw)
+
+    def post(self, url, data=None, csrf=True, htmx=False, **kw):
+        data = dict(data or {})
+        headers = kw.pop("headers", {})
+        if csrf:
+            data.setdefault("csrf_token", self.csrf())
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self.c.post(url, data=data, headers=headers, **kw)
+
+    def htmx_get(self, url, **kw):
+        return self.c.get(url, headers={"HX-Request": "true"}, **kw)
+
+    def login(self, user, password=PASSWORD):
+        response = self.post("/login", {"login": user.phone or user.username, "password": password})
+        assert response.status_code == 303, response.data[:400]
+        return response
+
+    def logout(self):
+        return self.post("/logout")
+
+
+def english_client(app, language="en"):
+    """A test client whose browser asks for English (tests assert English words)."""
+    flask_client = app.test_client()
+    flask_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    return Client(flask_client)
+
+
+def signed_in(app, user, language="en"):
+    """A client signed in as the user without a password check (argon2 is slow)."""
+    client = english_client(app, language)
+    with client.c.session_transaction() as sess:
+        sess["token"] = start_session(user, "test")
+        sess["csrf"] = "test-csrf-token"
+    return client
+
+
+# ------------------------------------------------------------------ HTML
+
+def soup(response):
+    """Parse a response's HTML."""
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def text_of(node):
+    return re.sub(r"\s+", " ", node.get_text(" ")).strip() if node is not None else ""
+
+
+# ------------------------------------------------------------------ people
+
+_HASH = {}  # the fast_passwords fixture swaps in a cheap hash
+
+
+def password_hash():
+    """Hash the test password once per process (argon2 is slow on purpose)."""
+    if "h" not in _HASH:
+        _HASH["h"] = hash_password(PASSWORD)
+    return _HASH["h"]
+
+
+def actor_for(user, role):
+    """An Actor for the user acting in one of their roles."""
+    grants = list(RoleGrant.select().where(RoleGrant.user == user))
+    grant = next(gr for gr in grants if gr.role == role)
+    return perm.Actor(user=user, grant=grant, grants=grants)
+
+
+# ------------------------------------------------------------------ ledger forms and files
+
+TODAY = datetime.date(2026, 6, 15)
+
+
+def key():
+    return uuid.uuid4().hex
+
+
+def public_form(**over):
+    data = {"date": TODAY.isoformat(), "hours": "2", "category": "consultation",
+            "place": "城关社区", "people_served": "3", "description": "劳动合同咨询"}
+    data.update(over)
+    return data
+
+
+def legal_aid_form(**over):
+    data = {"case_number": "甲法援〔2026〕12号", "date": TODAY.isoformat(), "case_type": "civil",
+            "case_status": "in_progress", "closed_on": "", "description": "追索劳动报酬纠纷"}
+    data.update(over)
+    return data
+
+
+def education_form(**over):
+    data = {"date": TODAY.isoformat(), "hours": "3", "category": "业务技能",
+            "provider": "中国法律服务网", "topic": "民法典合同编解读", "place": "线上"}
+    data.update(over)
+    return data
+
+
+def categories():
+    """The default training categories (as a deployment or the demo sets them up)."""
+    for pos, (name, name_en) in enumerate([("政治理论", "Political theory"),
+                                           ("业务技能", "Professional skills")], start=1):
+        TrainingCategory.get_or_create(name=name, defaults={"name_en": name_en,
+                                                            "position": pos})
+
+
+def log(user, kind="public_service", today=TODAY, **over):
+    """Create an entry through the service (validated like the form)."""
+    form = {"public_service": public_form, "legal_aid": legal_aid_form,
+            "education": education_form}[kind](**over)
+    entry, _created = ledger_services.create_entry(user, kind, form, key=key(), today=today)
+    return entry
+
+
+def jpeg_bytes(size=(2400, 1800), gps=True, colour=(200, 80, 40)):
+    """A JPEG with camera EXIF and a GPS position (what a phone sends)."""
+    image = Image.new("RGB", size, colour)
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"        # Make
+    exif[0x0110] = "PhoneModel 12"     # Model
+    exif[0x0112] = 1                   # Orientation
+    if gps:
+        exif[0x8825] = {1: "N", 2: (31.0, 14.0, 5.0), 3: "E", 4: (121.0, 28.0, 9.0)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes(), quality=90)
+    return out.getvalue()
+
+
+def png_bytes(size=(300, 200), mode="RGBA"):
+    image = Image.new(mode, size, (10, 120, 200, 128) if mode == "RGBA" else 1)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+       b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def upload(data, name="photo.jpg", content_type="image/jpeg"):
+    """A file for a test client's multipart form."""
+    return (io.BytesIO(data), name, content_type)
+
+
+# ------------------------------------------------------------------ trainings and activities
+
+# A fixed training start (naive UTC) on a whole minute, far from any slice boundary trouble.
+START = datetime.datetime(2026, 3, 10, 1, 0, 0)  # 09:00 in Asia/Shanghai
+
+
+def minutes(n):
+    return datetime.timedelta(minutes=n)
+
+
+def hours(n):
+    return datetime.timedelta(hours=n)
+
+
+def unix(dt):
+    return dt.replace(tzinfo=datetime.UTC).timestamp()
+
+
+def make_activity(branch, start=None, length=2, kind="theme_day", status="held", **fields):
+    """An activity of the branch; by default it began three hours ago and lasted two hours."""
+    start = start or utcnow().replace(microsecond=0) - hours(3)
+    values = {"topic": "学习党章", "place": "所会议室", "secret": secrets.token_hex(32)}
+    values.update(fields)
+    return BranchActivity.create(branch=branch, kind=kind, start_at=start,
+                                 end_at=start + hours(length), status=status, **values)
+
+
+# ------------------------------------------------------------------ the route-permission scene
+# tests/test_permissions.py (the route table) and tests/test_security.py visit every route as
+# each of ROLES; a Scene holds county A's objects that the URLs name.
+
+ROLES = ("anonymous", "practitioner", "director", "secretary", "county_admin", "city_admin",
+         "other_county_admin")
+
+
+@dataclasses.dataclass
+class Scene:
+    """County A's objects, the acting person and their client."""
+    world: dict
+    subject: User
+    actor: User = None
+    held: set = dataclasses.field(default_factory=set)
+    spare_session_id: int = None
+    grant_id: int = None
+
+    @property
+    def firm(self):
+        return self.world["firm_a"]
+
+    @property
+    def login_phone(self):
+        return (self.actor or self.subject).phone
+
+
+def make_scene(world, make_user, client, role):
+    """Create county A's subject, the actor for the role, and sign the client in."""
+    subject = make_user("practitioner", name="对象")
+    start_session(subject, "subject phone")
+    subject_session = subject.sessions.get()
+    scene = Scene(world=world, subject=subject, spare_session_id=subject_session.id)
+    if role == "anonymous":
+        client.csrf()
+        return scene
+    if role == "other_county_admin":
+        actor = make_user("county_admin", county=world["b"])
+    else:
+        actor = make_user(role)
+    token = start_session(actor, "test client")
+    spare = start_session(actor, "second phone")
+    with client.c.session_transaction() as sess:
+        sess["token"] = token
+    client.csrf()
+    scene.actor = actor
+    scene.held = {gr.role for gr in RoleGrant.select().where(RoleGrant.user == actor)}
+    scene.grant_id = RoleGrant.select().where(RoleGrant.user == actor).order_by(
+        RoleGrant.id.desc()).first().id
+    if role != "other_county_admin":
+        scene.spare_session_id = UserSession.get(UserSession.token == spare).id
+    return scene
+
+
+def scene_training(scene):
+    """County A's training, starting in ten minutes (made on first use)."""
+    if getattr(scene, "training", None) is None:
+        start = utcnow() + datetime.timedelta(minutes=10)
+        scene.training = Training.create(
+            title="权限测试培训", category=TrainingCategory.create(name="业务技能"),
+            organiser=scene.world["a"], start_at=start, end_at=start + datetime.timedelta(hours=3),
+            credit_hours=3, secret="s" * 64)
+    return scene.training
+
+
+def scene_category(scene):
+    """The second of county A's own two categories (made on first use)."""
+    if getattr(scene, "category", None) is None:
+        TrainingCategory.create(name="甲县专题一", region=scene.world["a"], position=1)
+        scene.category = TrainingCategory.create(name="甲县专题二", region=scene.world["a"],
+                                                 position=2)
+    return scene.category
+
+
+def scene_code(scene):
+    return qr.current_code(scene_training(scene), "in")
+
+
+def this_year():
+    return local_today().year
+
+
+def scene_entry(scene):
+    """A pending entry: the actor's own when they hold a practitioner grant, else county A's."""
+    owner = scene.actor if scene.actor is not None and "practitioner" in scene.held \
+        else scene.subject
+    return Entry.create(user=owner, kind="public_service", date=local_today(), hours=1,
+                        category="consultation", source="self", status="pending")
+
+
+def scene_evidence(scene):
+    upload = evidence_files.Upload(b"%PDF-1.4\n%%EOF\n", None, "application/pdf", "a.pdf")
+    stored, _paths = evidence_files.store(upload)
+    return Evidence.create(entry=scene_entry(scene), stored_name=stored,
+                           content_type=upload.content_type, size=len(upload.data),
+                           original_name="a.pdf")
+
+
+def scene_activity(scene):
+    """County A's branch activity, begun three hours ago (made on first use)."""
+    if getattr(scene, "activity", None) is None:
+        start = utcnow() - datetime.timedelta(hours=3)
+        scene.activity = BranchActivity.create(
+            branch=scene.world["branch"], kind="theme_day", topic="权限测试主题党日",
+            start_at=start, end_at=start + datetime.timedelta(hours=2), secret="a" * 64)
+    return scene.activity
+
+
+def scene_activity_code(scene):
+    return qr.current_code(scene_activity(scene), 'in', None, 'activity')
+
+
+def scene_member(scene):
+    """The subject as a full member of county A's branch (made on first use)."""
+    if getattr(scene, "member", None) is None:
+        scene.member = BranchMember.create(branch=scene.world["branch"], user=scene.subject)
+    return scene.member
+
+
+def scene_photo(scene):
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(out, "JPEG")
+    stored, _paths = branch_services._store_photo((out.getvalue(), out.getvalue()))
+    return ActivityPhoto.create(activity=scene_activity(scene), stored_name=stored,
+                                content_type="image/jpeg", size=len(out.getvalue()))
+
+
+# URL parameters that name objects, and how to fill them. Objects are always in county A;
+# the admin of county B gets the same ids and must be told they do not exist.
+OBJECT_PARAMS = {
+    "firm_id": lambda s: s.firm.id,
+    "user_id": lambda s: s.subject.id,
+    # The actor's own second device (so ending it keeps this client signed in);
+    # for the other county's admin and for visitors, the subject's device.
+    "session_id": lambda s: s.spare_session_id,
+    "training_id": lambda s: scene_training(s).id,
+    "entry_id": lambda s: scene_entry(s).id,
+    "evidence_id": lambda s: scene_evidence(s).id,
+    "branch_id": lambda s: s.world["branch"].id,
+    "activity_id": lambda s: scene_activity(s).id,
+    "member_id": lambda s: scene_member(s).id,
+    "photo_id": lambda s: scene_photo(s).id,
+    "category_id": lambda s: scene_category(s).id,
+}
+OTHER_PARAMS = {"filename": lambda s: "css/app.css", "purpose": lambda s: "in",
+                "kind": lambda s: "public_service", "year": lambda s: this_year(),
+                "slice_no": lambda s: scene_code(s).slice_no, "mac": lambda s: scene_code(s).mac,
+                "subject_id": lambda s: scene_code(s).subject_id}
+# A check-in code's parts come from the subject of the rule's kind (/c/... or /c/a/...).
+ACTIVITY_CODE_PARAMS = {"subject_id": lambda s: scene_activity_code(s).subject_id,
+                        "slice_no": lambda s: scene_activity_code(s).slice_no,
+                        "mac": lambda s: scene_activity_code(s).mac}
+
+
+def rules_of(app, endpoint):
+    return [r for r in app.url_map.iter_rules() if r.endpoint == endpoint]
+
+
+def build_url(app, rule, scene):
+    """The URL of `rule` with every parameter filled from the scene."""
+    values = {}
+    defaults = rule.defaults or {}
+    for name in rule.arguments:
+        if name in defaults:
+            values[name] = defaults[name]
+            continue
+        fill = (defaults.get("kind") == "activity" and ACTIVITY_CODE_PARAMS.get(name)
+                or OBJECT_PARAMS.get(name) or OTHER_PARAMS.get(name))
+        assert fill is not None, (
+            f"route {rule.rule} ({rule.endpoint}) has a URL parameter {name!r} that "
+            f"tests/helpers.py does not know how to fill: add it to OBJECT_PARAMS "
+            f"(an object in county A) or OTHER_PARAMS")
+        values[name] = fill(scene)
+    with app.test_request_context():
+        return url_for(rule.endpoint, **values)
