@@ -107,7 +107,8 @@ def test_every_precached_url_answers_200(client, service_worker, app):
     assert len(urls) >= 4
     version = app.config["STATIC_VERSION"]
     paths = {urlparse(u).path for u in urls}
-    assert {"/static/css/app.css", "/static/js/app.js", "/offline"} <= paths
+    assert {"/static/css/app.css", "/static/js/core.js", "/static/js/outbox.js",
+            "/offline"} <= paths
     for url in urls:
         assert f"v={version}" in url, url
         response = client.get(url)
@@ -124,7 +125,7 @@ def test_nothing_personal_is_precached(service_worker):
 
 
 def test_static_version_follows_the_static_files(tmp_path):
-    from webapp import _set_static_version
+    from webapp.app import _set_static_version
 
     (tmp_path / "static" / "css").mkdir(parents=True)
     (tmp_path / "templates" / "pwa").mkdir(parents=True)
@@ -204,6 +205,77 @@ def test_service_worker_source_keeps_no_page_but_the_listed_ones():
         "KEEP_URLS.indexOf(url.pathname) >= 0 ? url.pathname : null"]
     assert 'response.headers.get("X-Keep-Offline") === "1"' in navigate
     assert source.count(".put(") == 1
+
+
+# ---------------------------------------------------------------- scripts: one core, page scripts
+
+JS = ROOT / "static" / "js"
+
+
+def _scripts(response):
+    """The local script paths a page loads, in order."""
+    return [urlparse(tag["src"]).path for tag in soup(response).find_all("script")]
+
+
+def test_every_script_a_template_names_is_a_static_file():
+    named = set()
+    for template in (ROOT / "templates").rglob("*.html"):
+        named |= set(re.findall(r"filename='(js/[^']+)'", template.read_text(encoding="utf-8")))
+    assert {"js/core.js", "js/outbox.js", "js/ledger.js", "js/scanner.js"} <= named
+    for name in named:
+        assert (ROOT / "static" / name).is_file(), name
+    assert not (JS / "app.js").exists()  # core.js took its place
+
+
+@pytest.mark.parametrize("path, page_scripts", [
+    ("/home/me", []),
+    ("/ledger/", []),
+    ("/ledger/new/public_service", ["/static/js/ledger.js"]),
+    ("/ledger/year", []),
+    ("/scan", ["/static/vendor/jsqr/jsQR.js", "/static/js/scanner.js"]),
+    ("/me", []),
+])
+def test_each_page_loads_the_core_the_outbox_and_only_its_own_scripts(
+        client, make_user, fast_passwords, path, page_scripts):
+    user = make_user()
+    client.login(user)
+    response = client.get(path)
+    assert response.status_code == 200
+    assert _scripts(response) == ["/static/vendor/htmx/htmx.min.js", "/static/js/core.js",
+                                  "/static/js/outbox.js"] + page_scripts
+    outbox = soup(response).find("script", src=re.compile("outbox.js"))
+    assert outbox["data-user"] == str(user.id) and outbox["data-scan-sync"] == "/checkin/sync"
+    assert all(tag.has_attr("defer") for tag in soup(response).find_all("script"))
+
+
+def test_a_visitor_gets_the_core_but_no_outbox(client):
+    assert _scripts(client.get("/login")) == ["/static/vendor/htmx/htmx.min.js",
+                                              "/static/js/core.js"]
+
+
+def test_the_kept_pages_scripts_are_all_precached(client, make_user, fast_passwords, service_worker):
+    """A page the service worker keeps must run without network: every script it names."""
+    precached = {urlparse(u).path for u in precache_list(service_worker.get_data(as_text=True))}
+    client.login(make_user())
+    keep = json.loads(re.search(r"var KEEP_URLS = (.*?);", service_worker.get_data(as_text=True))[1])
+    assert "/scan" in keep and "/ledger/new/education" in keep
+    for path in keep:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert set(_scripts(response)) <= precached, path
+
+
+@pytest.mark.parametrize("marker, home", [
+    ('meta[name="csrf-token"]', "core.js"),          # the CSRF token
+    ("createImageBitmap(", "core.js"),               # photos made smaller
+    ("data-logout", "core.js"),                      # the sign-out warning
+    ("htmx:beforeSwap", "core.js"),                  # refused htmx answers shown
+    ("indexedDB.open(", "outbox.js"),                # the one outbox
+    ("gl-scan-queue", "outbox.js"),                  # (only to move old scans in)
+])
+def test_each_front_end_rule_lives_in_one_script(marker, home):
+    holders = sorted(p.name for p in JS.glob("*.js") if marker in p.read_text(encoding="utf-8"))
+    assert holders == [home]
 
 
 def test_healthz(client):
