@@ -211,7 +211,6 @@ DECLINE_NOTES = {
                   "所填课程不属于继续教育认可范围。"],
     "legal_aid": ["该案件未经法律援助机构指派，不计入法律援助案件。"],
 }
-KIND_ZH = {"public_service": "公益服务", "education": "继续教育", "legal_aid": "法律援助案件"}
 
 PROFILES = ["done", "on_track", "behind", "at_risk"]
 PROFILE_WEIGHTS = [15, 42, 30, 13]
