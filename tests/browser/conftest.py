@@ -135,7 +135,7 @@ def live_server(chromium):
                  "3", "webapp:create_app()"], cwd=ROOT, env=env, stdout=log,
                 stderr=subprocess.STDOUT)
         base_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # a busy machine starts it slowly
         while True:
             try:
                 with urllib.request.urlopen(base_url + "/healthz", timeout=2) as response:

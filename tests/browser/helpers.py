@@ -16,6 +16,8 @@ try:
     from playwright.sync_api import expect
 except ImportError:  # the `chromium` fixture then skips the browser tests and says why
     expect = None
+else:
+    expect.set_options(timeout=10_000)  # as long as the phone context's waits (its own: 5 s)
 
 from tests.helpers import PASSWORD
 from webapp.db import db, make_database
