@@ -275,6 +275,14 @@ KEPT_PAGES = """async (want) => {
 def kept_pages(page, want):
     return page.evaluate(KEPT_PAGES, want)
 
+
+# What the outbox (static/js/outbox.js) keeps for the signed-in person, and a send of what
+# waits (the promise settles once the outbox has been shown again).
+OUTBOX = """() => GL.outbox.all().then(items => items.map(i => ({key: i.key, kind: i.kind,
+  user: i.user, url: i.url, scanned_at: i.scanned_at, state: i.state})))"""
+FLUSH = "() => GL.outbox.flush().then(() => null)"
+DATABASES = "async () => (await indexedDB.databases()).map(d => d.name)"
+
 def test_scan_made_offline_is_sent_once_when_back_online(phone, live_server, camera_file):
     title = "基层法律服务所规范化建设培训（浏览器测试·离线）"
     training_id = make_training(live_server, title, rotation=60)
@@ -285,9 +293,7 @@ def test_scan_made_offline_is_sent_once_when_back_online(phone, live_server, cam
     page.goto("/scan")
     assert activate_service_worker(page) == live_server.base_url + "/sw.js"
     status = page.locator("#scan-status")
-    page.wait_for_function(
-        "t => document.getElementById('scan-status').textContent === t",
-        arg=zh("This is not a check-in code of this service."), timeout=10_000)
+    status.filter(has_text=zh("This is not a check-in code of this service.")).wait_for()
     assert page.locator("#camera").is_visible()
     assert page.locator("#camera-start").is_hidden()  # the camera is on already
     screenshot(page, "scanner")
@@ -306,7 +312,8 @@ def test_scan_made_offline_is_sent_once_when_back_online(phone, live_server, cam
         "No network. The scan is kept on this phone and will be sent when the network is back.")
     assert page.locator("#camera").is_hidden()  # this scan is done; the camera is off
     assert page.locator("#camera-start").is_visible()  # ... until started for another code
-    [item] = json.loads(page.evaluate("localStorage.getItem('gl-scan-queue')"))
+    [item] = page.evaluate(OUTBOX)  # kept in the one outbox (IndexedDB), as entries are
+    assert (item["kind"], item["state"]) == ("scan", "waiting")
     assert item["user"] == str(practitioner_id(live_server))
     assert qr.parse(item["url"]).training_id == training_id
     assert attendance(live_server, training_id) == []  # nothing reached the server
@@ -314,10 +321,9 @@ def test_scan_made_offline_is_sent_once_when_back_online(phone, live_server, cam
     # A typed code cannot be kept (it is checked when it arrives): the page says so and stays.
     page.locator("#f-code").fill("123456")
     page.locator("#typed button[type=submit]").click()
-    page.wait_for_function("t => document.getElementById('scan-status').textContent === t",
-                           arg=zh("No network. A typed code is checked at once, so it cannot be "
-                                  "kept for later. Scan the code with the camera instead: a scan "
-                                  "is kept on this phone and sent when the network is back."))
+    status.filter(has_text=zh("No network. A typed code is checked at once, so it cannot be "
+                              "kept for later. Scan the code with the camera instead: a scan "
+                              "is kept on this phone and sent when the network is back.")).wait_for()
     assert page.url.endswith("/scan") and page.locator("#outbox-count").inner_text() == "1"
 
     # Network back: the page sends the kept scan by itself, once.
@@ -329,7 +335,7 @@ def test_scan_made_offline_is_sent_once_when_back_online(phone, live_server, cam
         title + " — " + zh("Checked in at %(time)s.") % {"time": hhmm(row["in"])})
     assert page.locator("#outbox-count").inner_text() == "0"
     assert status.inner_text().strip() == zh("Sent.")
-    assert page.evaluate("localStorage.getItem('gl-scan-queue')") == "[]"
+    assert page.evaluate(OUTBOX) == []  # the answer shown, the scan is dropped
     screenshot(page, "scanner-offline-sent")
 
     # Sending the same kept scan again (a lost answer, a second tab) changes nothing.
@@ -338,15 +344,123 @@ def test_scan_made_offline_is_sent_once_when_back_online(phone, live_server, cam
         method: 'POST', credentials: 'same-origin',
         headers: {'Content-Type': 'application/json',
                   'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content},
-        body: JSON.stringify(item)});
+        body: JSON.stringify({url: item.url, scanned_at: item.scanned_at, key: item.key})});
       return {status: r.status, body: await r.json()};
     }""", item)
     assert again["status"] == 200 and again["body"]["code"] == "already_in"
     page.reload()
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.evaluate(FLUSH)  # another attempt to send finds nothing left to send
     assert attendance(live_server, training_id) == [row]
     assert receipts(live_server, training_id) == 1
     assert_clean(person, ignore=("ERR_INTERNET_DISCONNECTED",))
+
+
+# ---------------------------------------------------------------- (3b) a browser restart keeps both
+
+PHONE_WINDOW = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
+                "is_mobile": True, "has_touch": True, "locale": "zh-CN",
+                "timezone_id": "Asia/Shanghai"}
+
+
+def entries_with_key(live_server, key):
+    with bound_to(live_server.database_url) as database:
+        sql = f"SELECT count(*) FROM entry WHERE idempotency_key = {database.param}"
+        return database.execute_sql(sql, (key,)).fetchone()[0]
+
+
+def weak_network(context):
+    """Requests that leave but never come back: the scanner's check of the code's address,
+    the sends of kept scans, and entry forms."""
+    context.route("**/c/**", lambda route: route.abort())
+    context.route("**/checkin/sync", lambda route: route.abort())
+    context.route("**/ledger/new/**", lambda route: route.abort()
+                  if route.request.method == "POST" else route.continue_())
+
+
+def test_a_kept_scan_and_a_kept_entry_survive_a_browser_restart_and_are_sent_once(
+        browser, live_server, camera_file, tmp_path):
+    title = "公共法律服务实务培训（浏览器测试·重启）"
+    training_id = make_training(live_server, title, rotation=60)
+    me = str(practitioner_id(live_server))
+    args = LAUNCH_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                          f"--use-file-for-fake-video-capture={camera_file}"]
+    errors = []
+
+    def start_browser():
+        """Chromium on the one profile directory, as a phone's browser that is closed and
+        opened again: cookies, IndexedDB and the service worker stay on disk."""
+        context = browser.browser_type.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=args,
+            base_url=live_server.base_url, **PHONE_WINDOW)
+        context.set_default_timeout(10_000)
+        page = context.pages[0] if context.pages else context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        return context, page
+
+    # First run: the network is too weak to answer. A scan and an entry are both kept.
+    context, page = start_browser()
+    login(page, "practitioner", live_server.people)
+    weak_network(context)
+    write_y4m(camera_file, qr_picture(code_url_now(live_server, training_id)))
+    page.goto("/scan")
+    page.locator("#outbox-count", has_text="1").wait_for(timeout=15_000)
+    page.locator("#scan-status", has_text=zh(
+        "No network. The scan is kept on this phone and will be sent when the network is back."
+    )).wait_for()
+    write_y4m(camera_file, Image.new("RGB", CAMERA_SIZE, "white"))  # nothing more to read
+    page.goto("/ledger/new/public_service")
+    key = page.locator("[name=idempotency_key]").input_value()
+    page.locator("#f-hours").fill("1.75")
+    page.locator("label.choice-tile").first.click()
+    page.locator("form[data-ledger-form] button[type=submit]").click()
+    page.locator(".flash.js-kept").wait_for()
+    kept = page.evaluate(OUTBOX)
+    assert sorted((i["kind"], i["user"], i["state"]) for i in kept) == [
+        ("entry", me, "waiting"), ("scan", me, "waiting")]
+    scan = next(i for i in kept if i["kind"] == "scan")
+    assert qr.parse(scan["url"]).training_id == training_id
+    assert key in [i["key"] for i in kept]
+    assert attendance(live_server, training_id) == [] and entries_with_key(live_server, key) == 0
+    context.close()
+
+    # The browser opened again, the network still weak: both are still there, for this person.
+    context, page = start_browser()
+    weak_network(context)
+    page.goto("/ledger/")
+    if "/login" in page.url:  # the session ended meanwhile: the outbox waits for its person
+        login(page, "practitioner", live_server.people)
+        page.goto("/ledger/")
+    page.evaluate("() => GL.outbox.ready")
+    assert sorted(i["key"] for i in page.evaluate(OUTBOX)) == sorted(i["key"] for i in kept)
+    card = page.locator("[data-outbox]")
+    card.wait_for()
+    assert page.locator("[data-outbox-count]").inner_text() == "1"  # the Log tab lists entries
+    screenshot(page, "outbox-after-restart")
+
+    # The network comes back: both are sent by themselves, each once.
+    context.unroute_all()
+    context.set_offline(True)
+    context.set_offline(False)
+    card.wait_for(state="hidden")
+    assert entries_with_key(live_server, key) == 1
+    [row] = attendance(live_server, training_id)
+    assert row["method_in"] == "offline" and row["user"] == int(me)
+    # The Scan tab shows the scan's answer once, then the outbox lets it go.
+    page.goto("/scan")
+    result = page.locator("#outbox-results li")
+    result.wait_for()
+    assert result.inner_text().strip() == (
+        title + " — " + zh("Checked in at %(time)s.") % {"time": hhmm(row["in"])})
+    assert page.locator("#outbox-count").inner_text() == "0"
+    screenshot(page, "scanner-after-restart-sent")
+    page.evaluate(FLUSH)
+    page.reload()
+    page.evaluate("() => GL.outbox.ready")
+    assert page.evaluate(OUTBOX) == [] and page.locator("#outbox-results li").count() == 0
+    assert attendance(live_server, training_id) == [row] and receipts(live_server, training_id) == 1
+    assert entries_with_key(live_server, key) == 1
+    context.close()
+    assert errors == []
 
 
 # ---------------------------------------------------------------- (4) signing out asks first
@@ -356,9 +470,17 @@ def test_signing_out_asks_before_deleting_kept_scans(phone, live_server):
     page = person.new_page()
     login(page, "practitioner", live_server.people)
     page.goto("/me")
+    # A scan kept by the scanner before the one outbox (in localStorage), on a network too weak
+    # to send it: the next page moves it into the outbox, and it stays there, waiting.
+    page.route("**/checkin/sync", lambda route: route.abort())
     page.evaluate("""user => localStorage.setItem('gl-scan-queue', JSON.stringify([
       {url: '/c/1/in/1/0123456789abcdef', scanned_at: Date.now(), key: 'k'.repeat(32), user: user}]))""",
                   str(practitioner_id(live_server)))
+    page.reload()
+    page.evaluate("() => GL.outbox.ready")
+    [kept] = page.evaluate(OUTBOX)
+    assert (kept["key"], kept["kind"], kept["state"]) == ("k" * 32, "scan", "waiting")
+    assert page.evaluate("localStorage.getItem('gl-scan-queue')") is None
     dialogs = []
 
     def answer(dialog, accept):
@@ -370,14 +492,14 @@ def test_signing_out_asks_before_deleting_kept_scans(phone, live_server):
     assert dialogs == [zh("Check-in scans waiting to send on this phone: %(n)s. Signing out "
                           "deletes them. Sign out anyway?") % {"n": 1}]
     assert page.url.endswith("/me")  # still signed in, the scan still kept
-    assert json.loads(page.evaluate("localStorage.getItem('gl-scan-queue')"))
+    assert [i["key"] for i in page.evaluate(OUTBOX)] == ["k" * 32]
 
     page.once("dialog", lambda d: answer(d, True))
     with page.expect_navigation(url="**/login?signed_out=1"):
         page.get_by_role("button", name=zh("Sign out of this phone")).click()
     assert len(dialogs) == 2
-    assert page.evaluate("localStorage.getItem('gl-scan-queue')") is None  # Clear-Site-Data
-    assert_clean(person)
+    assert "gl-ledger" not in page.evaluate(DATABASES)  # the outbox went with Clear-Site-Data
+    assert_clean(person, ignore=("ERR_FAILED",))  # the weak network's aborted sends
 
 
 # ---------------------------------------------------------------- (5) one person's page, never another's
