@@ -22,12 +22,12 @@ from webapp.accounts.models import RoleGrant, User, UserSession
 from webapp.accounts.services import hash_password, start_session
 from webapp.branches import services as branch_services
 from webapp.branches.models import ActivityPhoto, BranchActivity, BranchMember
+from webapp.checkin import codes as qr
 from webapp.db import utcnow
 from webapp.i18n import local_today
 from webapp.ledger import evidence as evidence_files
 from webapp.ledger import services as ledger_services
 from webapp.ledger.models import Entry, Evidence
-from webapp.checkin import codes as qr
 from webapp.trainings.models import Training, TrainingCategory
 
 # ------------------------------------------------------------------ database and clients
