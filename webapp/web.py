@@ -1,5 +1,16 @@
-"""Web helpers every view shares: page or fragment, redirects, form data, ids, the client's address."""
-from flask import current_app, has_request_context, make_response, redirect, render_template, request
+"""Web helpers every view shares: page or fragment, redirects, form data, ids, the client's address,
+Excel workbooks."""
+import datetime
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask import (current_app, has_request_context, make_response, redirect, render_template, request,
+                   send_file)
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL; SQLite raises OverflowError above 2**63
 
@@ -58,3 +69,95 @@ def client_address():
     if current_app.config.get("TRUST_PROXY"):
         return request.headers.get("X-Forwarded-For", "").split(",")[0].strip() or request.remote_addr
     return request.remote_addr or ""
+
+
+# ------------------------------------------------------------------ Excel workbooks
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A spreadsheet reads a cell that starts with one of these as a formula (or a DDE call).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN = (int, float, Decimal, datetime.date, datetime.time, datetime.timedelta)
+
+
+def looks_like_formula(text):
+    """Say whether a spreadsheet would take this text for a formula."""
+    return isinstance(text, str) and text.startswith(FORMULA_START)
+
+
+class Bold(list):
+    """A row written in bold: the header of a second table further down a sheet."""
+
+
+@dataclass
+class Sheet:
+    """One worksheet: a large heading, plain lines, a bold header row, the rows, column widths.
+
+    The header row is frozen when `freeze` is set; widths are given from column A on (None
+    leaves a column as it is).
+    """
+    title: str
+    header: list
+    rows: list
+    widths: tuple = ()
+    heading: str = None
+    above: list = field(default_factory=list)
+    freeze: bool = True
+
+
+def _write_cell(sheet, row, column, value):
+    """Write one value; text stays text (never a formula) and dates read as dates."""
+    if value is not None and not isinstance(value, (str, bool) + _PLAIN):
+        value = str(value)      # lazy translations and the like
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    cell = sheet.cell(row=row, column=column, value=value)
+    if looks_like_formula(value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    elif isinstance(value, datetime.datetime):
+        cell.number_format = "yyyy-mm-dd hh:mm"
+    elif isinstance(value, datetime.date):
+        cell.number_format = "yyyy-mm-dd"
+    return cell
+
+
+def workbook(sheets):
+    """Build an openpyxl workbook from Sheets, writing every text as text (never a formula)."""
+    book = Workbook()
+    book.remove(book.active)
+    for spec in sheets:
+        sheet = book.create_sheet(str(spec.title)[:31])
+        line = 0
+        if spec.heading is not None:
+            line += 1
+            _write_cell(sheet, line, 1, spec.heading).font = Font(bold=True, size=14)
+        for values in [*spec.above, Bold(spec.header), *spec.rows]:
+            line += 1
+            for column, value in enumerate(values, start=1):
+                cell = _write_cell(sheet, line, column, value)
+                if isinstance(values, Bold):
+                    cell.font = Font(bold=True)
+        header_line = line - len(spec.rows)
+        for column, width in enumerate(spec.widths, start=1):
+            if width:
+                sheet.column_dimensions[get_column_letter(column)].width = width
+        if spec.freeze:
+            sheet.freeze_panes = sheet.cell(row=header_line + 1, column=1)
+    return book
+
+
+def xlsx_bytes(book):
+    """Return a workbook (or a list of Sheets) as .xlsx bytes."""
+    if not isinstance(book, Workbook):
+        book = workbook(book)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def xlsx_response(filename, book):
+    """Answer with a workbook (or a list of Sheets) as a download, its name in UTF-8."""
+    response = send_file(io.BytesIO(xlsx_bytes(book)), mimetype=XLSX_MIMETYPE, as_attachment=True,
+                         download_name=filename, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,13 +1,12 @@
 """County admin: import a roster of practitioners (upload, preview, confirm, template)."""
 import base64
-import io
 import os
 
-from flask import current_app, g, request, send_file, url_for
+from flask import current_app, g, request, url_for
 from flask_babel import gettext as _
 
 from ..errors import DomainError
-from ..web import render
+from ..web import render, xlsx_response
 from ..i18n import local_today
 from .. import access
 from . import roster
@@ -84,9 +83,5 @@ def import_confirm():
 def import_template():
     """Download an .xlsx template with Chinese headers and the county's firms and branches."""
     firms, branches = _scope()
-    data = roster.template_workbook([f.name for f in firms if f.active],
-                                    [b.name for b in branches if b.active])
-    return send_file(
-        io.BytesIO(data), as_attachment=True, download_name=_("roster-template") + ".xlsx",
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        max_age=0)
+    return xlsx_response(_("roster-template") + ".xlsx", roster.template_workbook(
+        [f.name for f in firms if f.active], [b.name for b in branches if b.active]))

@@ -1,18 +1,18 @@
-"""Passwords, sign-in with rate limits, sessions, people and firm management, audit."""
+"""Passwords, sign-in with rate limits, sessions, people and firm management."""
 import datetime
-import json
 import re
 import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
-from peewee import JOIN, IntegrityError, fn
+from peewee import IntegrityError, fn
 
 from ..access import audit
-from ..db import db, hydrate, prepared, utcnow, width
+from ..db import db, utcnow
 from ..errors import DomainError, NotAllowed
-from .models import AuditEvent, Firm, LoginAttempt, RoleGrant, User, UserSession
+from ..inputs import clean_text
+from .models import Firm, LoginAttempt, RoleGrant, User, UserSession
 
 _hasher = PasswordHasher()
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -172,16 +172,6 @@ def clean_phone(phone):
     return phone
 
 
-def _clean_text(value, field, label, max_len, required=True):
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(_("Fill in %(label)s.", label=label), field=field)
-    if len(value) > max_len:
-        raise DomainError(_("%(label)s is too long (at most %(n)d characters).",
-                            label=label, n=max_len), field=field)
-    return value
-
-
 def clean_birth_year(value, this_year):
     """Return a plausible birth year as an int (or None when blank), or raise DomainError."""
     value = (str(value) if value is not None else "").strip()
@@ -199,10 +189,10 @@ def clean_birth_year(value, this_year):
 def clean_person(data, firms, this_year):
     """Validate a person form; return a dict of clean values or raise DomainError."""
     clean = {
-        "name": _clean_text(data.get("name"), "name", _("the name"), 60),
+        "name": clean_text(data.get("name"), "name", _("the name"), 60, required=True),
         "phone": clean_phone(data.get("phone")),
-        "licence_no": _clean_text(data.get("licence_no"), "licence_no", _("the licence number"),
-                                  40, required=False),
+        "licence_no": clean_text(data.get("licence_no"), "licence_no", _("the licence number"),
+                                 40),
         "birth_year": clean_birth_year(data.get("birth_year"), this_year),
         "party_member": str(data.get("party_member", "")).lower() in ("1", "on", "true", "yes", "是"),
     }
@@ -281,9 +271,9 @@ def clean_firm(data):
     if setting not in ("rural", "urban"):
         raise DomainError(_("Choose whether the firm is rural or urban."), field="setting")
     return {
-        "name": _clean_text(data.get("name"), "name", _("the firm's name"), 120),
-        "township": _clean_text(data.get("township"), "township", _("the township or street"),
-                                100, required=False),
+        "name": clean_text(data.get("name"), "name", _("the firm's name"), 120, required=True),
+        "township": clean_text(data.get("township"), "township", _("the township or street"),
+                               100),
         "setting": setting,
     }
 
