@@ -10,7 +10,7 @@ from .. import access
 from ..accounts.models import Notification
 from ..db import utcnow
 from ..errors import Conflict, DomainError
-from ..web import is_htmx, redirect_after_post, render
+from ..web import is_htmx, redirect_after_post, render, xlsx_response
 from ..i18n import local_today
 from ..pwa import keep_offline
 from ..targets import services as targets
@@ -456,9 +456,5 @@ def summary_xlsx(year):
     if year > today.year or year < 2000:
         abort(404)
     data = year_service.summary(g.user, year, today)
-    body = year_service.summary_workbook(data)
     name = _("Annual summary %(year)d %(name)s", year=year, name=g.user.name) + ".xlsx"
-    response = send_file(body, as_attachment=True, download_name=name, mimetype=(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return xlsx_response(name, year_service.summary_workbook(data))

@@ -1,6 +1,5 @@
 """My year: a person's ledger by year, where each line came from, and the annual summary."""
 import datetime
-import io
 from decimal import Decimal
 
 from flask_babel import format_date, get_locale
@@ -10,23 +9,17 @@ from peewee import fn
 
 from .. import access
 from ..accounts.models import Firm
+from ..branches.labels import ACTIVITY_LABELS
 from ..i18n import fmt_hours
 from ..targets import services as targets
 from ..trainings.models import Attendance, TrainingCategory
+from ..web import Bold, Sheet, workbook
 from . import services
 from .models import Entry
 
 PER_PAGE = 50
 COUNTED = ("approved", "recorded")
 STATUS_FILTERS = ("counted", "pending", "approved", "declined", "withdrawn", "recorded")
-ACTIVITY_LABELS = {
-    "theme_day": _l("Theme party day"),
-    "members_meeting": _l("Party members' meeting"),
-    "committee_meeting": _l("Branch committee meeting"),
-    "group_meeting": _l("Party group meeting"),
-    "party_lecture": _l("Party lecture"),
-    "other": _l("Other"),
-}
 SOURCE_LABELS = {
     "qr": _l("QR check-in"),
     "staff": _l("Marked by staff"),
@@ -190,70 +183,37 @@ def summary(user, year, today):
 
 
 def summary_workbook(data):
-    """Build the annual summary as an .xlsx file in memory."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
+    """Build the annual summary as a workbook: the year against the targets, then every entry."""
     labels = label_context()
     person, year = data["person"], data["year"]
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Summary")[:31]
-    bold = Font(bold=True)
-    sheet.append([_("Annual summary %(year)d", year=year)])
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([_("Name"), person.name])
-    sheet.append([_("Firm"), data["firm"].name if data["firm"] else ""])
-    sheet.append([_("Licence number"), person.licence_no])
-    sheet.append([_("As of"), format_date(data["as_of"], "long")])
-    sheet.append([])
-    sheet.append([_("Target"), _("Done"), _("Required"), _("Status"), _("Waiting for review")])
-    for cell in sheet[sheet.max_row]:
-        cell.font = bold
+    progress = []
     for p in data["progress"]:
         status = p.status_label if (p.status == "done" or not data["year_over"]) \
             else _("Not reached")
-        sheet.append([str(p.label), float(p.done), float(p.target), str(status),
-                      float(p.pending)])
-    sheet.append([])
-    sheet.append([_("Outside learning: %(done)s h logged, at most %(cap)s h count toward the "
-                    "target.", done=fmt_hours(data["outside_hours"]), cap=fmt_hours(data["cap"]))])
-    sheet.append([])
-    sheet.append([_("Kind"), _("Type"), _("Hours"), _("Cases"), _("Entries")])
-    for cell in sheet[sheet.max_row]:
-        cell.font = bold
-    for kind, categories in data["breakdown"].items():
-        for category, item in categories.items():
-            sheet.append([str(labels["kind_labels"].get(kind, kind)),
-                          str(labels["category_label"](kind, category)), float(item["hours"]),
-                          item["count"], item["entries"]])
-    sheet.column_dimensions["A"].width = 28
-    sheet.column_dimensions["B"].width = 30
-    for col in "CDE":
-        sheet.column_dimensions[col].width = 14
-    for row in sheet.iter_rows():
-        for cell in row:
-            cell.alignment = Alignment(vertical="top", wrap_text=False)
-
-    ledger = book.create_sheet(_("Entries")[:31])
-    ledger.append([_("Date"), _("Kind"), _("Type"), _("Hours"), _("Cases"), _("Description"),
-                   _("Source"), _("Status")])
-    for cell in ledger[1]:
-        cell.font = bold
+        progress.append([p.label, float(p.done), float(p.target), status, float(p.pending)])
+    breakdown = [[labels["kind_labels"].get(kind, kind), labels["category_label"](kind, category),
+                  float(item["hours"]), item["count"], item["entries"]]
+                 for kind, categories in data["breakdown"].items()
+                 for category, item in categories.items()]
+    summary = Sheet(
+        _("Summary"), [_("Target"), _("Done"), _("Required"), _("Status"), _("Waiting for review")],
+        progress + [[], [_("Outside learning: %(done)s h logged, at most %(cap)s h count toward "
+                           "the target.", done=fmt_hours(data["outside_hours"]),
+                           cap=fmt_hours(data["cap"]))], [],
+                    Bold([_("Kind"), _("Type"), _("Hours"), _("Cases"), _("Entries")])] + breakdown,
+        widths=(28, 30, 14, 14, 14), heading=_("Annual summary %(year)d", year=year), freeze=False,
+        above=[[_("Name"), person.name], [_("Firm"), data["firm"].name if data["firm"] else ""],
+               [_("Licence number"), person.licence_no],
+               [_("As of"), format_date(data["as_of"], "long")], []])
     start, end = _year_range(year)
     entries = list(Entry.select().where(Entry.user == person.id, Entry.date.between(start, end))
                    .order_by(Entry.date, Entry.id))
     sources = source_labels(entries, person.id)
-    for e in entries:
-        ledger.append([e.date, str(labels["kind_labels"].get(e.kind, e.kind)),
-                       str(labels["category_label"](e)), float(e.hours), e.count,
-                       e.description or e.case_number, str(sources[e.id]),
-                       str(labels["status_labels"].get(e.status, e.status))])
-        ledger.cell(row=ledger.max_row, column=1).number_format = "yyyy-mm-dd"
-    for col, width in zip("ABCDEFGH", (12, 16, 24, 8, 8, 50, 16, 14)):
-        ledger.column_dimensions[col].width = width
-    ledger.freeze_panes = "A2"
-    body = io.BytesIO()
-    book.save(body)
-    body.seek(0)
-    return body
+    ledger = Sheet(
+        _("Entries"), [_("Date"), _("Kind"), _("Type"), _("Hours"), _("Cases"), _("Description"),
+                       _("Source"), _("Status")],
+        [[e.date, labels["kind_labels"].get(e.kind, e.kind), labels["category_label"](e),
+          float(e.hours), e.count, e.description or e.case_number, sources[e.id],
+          labels["status_labels"].get(e.status, e.status)] for e in entries],
+        widths=(12, 16, 24, 8, 8, 50, 16, 14))
+    return workbook([summary, ledger])
