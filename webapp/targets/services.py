@@ -51,6 +51,9 @@ class Progress:
     expected: Decimal
     status: str
     unit: str
+    recent: Decimal = Decimal(0)        # done in the last RECENT_DAYS: the pace status_for uses
+    recent_days: int = 0
+    remaining_days: int = 0
 
     @property
     def label(self):
@@ -194,9 +197,41 @@ def progress_for(users, year, today, targets=None, cap=None):
             rows.append(Progress(
                 metric=metric, done=done, pending=pending, target=target, expected=expected,
                 status=status_for(done, target, expected, recent, recent_days, remaining),
-                unit="cases" if metric == "legal_aid_cases" else "hours"))
+                unit="cases" if metric == "legal_aid_cases" else "hours", recent=recent,
+                recent_days=recent_days, remaining_days=remaining))
         out[user.id] = rows
     return out
+
+
+def group_progress(rows):
+    """Judge a group (a firm's people) on one metric by its per-person averages, as one person.
+
+    Every figure, the recent pace and the days included, is the group's average, and the
+    status comes from the same status_for as a person's; None for an empty group.
+    """
+    if not rows:
+        return None
+    n = len(rows)
+
+    def average(name):
+        return sum((getattr(r, name) for r in rows), Decimal(0)) / n
+
+    done, target, expected, recent = (average(k) for k in ("done", "target", "expected", "recent"))
+    recent_days, remaining = average("recent_days"), average("remaining_days")
+    return Progress(metric=rows[0].metric, done=done, pending=average("pending"), target=target,
+                    expected=expected, unit=rows[0].unit, recent=recent,
+                    recent_days=recent_days, remaining_days=remaining,
+                    status=status_for(done, target, expected, recent, recent_days, remaining))
+
+
+def firm_progress(people, progress):
+    """Return {firm_id: [group Progress per metric]} for the people (a firm's per-person averages)."""
+    by_firm = {}
+    for person in people:
+        by_firm.setdefault(person.firm_id, []).append(progress[person.id])
+    return {firm_id: [group_progress([rows[i] for rows in lists])
+                      for i in range(len(PERSON_METRICS))]
+            for firm_id, lists in by_firm.items()}
 
 
 def status_counts(progress_by_user):

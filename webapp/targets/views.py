@@ -1,5 +1,6 @@
 """Home pages for each role: progress against the year's targets."""
 import datetime
+from collections import Counter
 
 from flask import Blueprint, g
 from peewee import fn
@@ -81,23 +82,11 @@ def _region_overview(county_ids, today):
     firms = list(Firm.select(Firm, Region).join(Region)
                  .where(Firm.county.in_(county_ids or [0]), Firm.active == True)  # noqa: E712
                  .order_by(Region.name, Firm.name))
-    by_firm = {}
-    for person in people:
-        by_firm.setdefault(person.firm_id, []).append(progress[person.id])
-    firm_rows = []
-    for firm in firms:
-        rows = by_firm.get(firm.id, [])
-        cells = []
-        for i, metric in enumerate(services.PERSON_METRICS):
-            if not rows:
-                cells.append(None)
-                continue
-            done = sum(r[i].done for r in rows) / len(rows)
-            expected = sum(r[i].expected for r in rows) / len(rows)
-            target = sum(r[i].target for r in rows) / len(rows)
-            state = "done" if done >= target else ("on_track" if done >= expected else "behind")
-            cells.append({"metric": metric, "avg": done, "target": target, "state": state})
-        firm_rows.append({"firm": firm, "people": len(rows), "cells": cells})
+    by_firm = services.firm_progress(people, progress)
+    headcount = Counter(person.firm_id for person in people)
+    firm_rows = [{"firm": firm, "people": headcount[firm.id],
+                  "cells": by_firm.get(firm.id) or [None] * len(services.PERSON_METRICS)}
+                 for firm in firms]
     return people, progress, counts, firm_rows
 
 
