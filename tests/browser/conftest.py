@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.browser.helpers import (CHROMIUM, FAILURES, HERE, LAUNCH_ARGS, PHONE, ROOT,
-                                   SCREENSHOTS, bound_to, login)
+                                   SCREENSHOTS, WAIT_MS, bound_to, expect, login)
 from tests.browser.seed import seed
 from tests.helpers import ENGINE, make_database_url
 
@@ -175,6 +175,7 @@ def browser(chromium):
     pw = sync_playwright().start()
     try:
         instance = pw.chromium.launch(executable_path=chromium, headless=True, args=LAUNCH_ARGS)
+        expect.set_options(timeout=WAIT_MS)
         yield instance
         instance.close()
     finally:
@@ -215,7 +216,7 @@ def phone(browser, live_server, role_states, request):
         if role and role in role_states:
             settings["storage_state"] = role_states[role]
         context = browser.new_context(**settings)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(WAIT_MS)
         problems = []  # console errors, uncaught exceptions, CSP violations
         context.problems = problems
         context.expose_binding("__glReportCsp",
