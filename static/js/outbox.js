@@ -23,7 +23,9 @@
   var USER = script ? script.getAttribute("data-user") || "" : "";
   var SCAN_SYNC = script ? script.getAttribute("data-scan-sync") || "" : "";
   var DB_NAME = "gl-ledger";  // named when it held only entries; kept so none are lost
-  var DB_VERSION = 2;
+  // Still version 1: the store is the one entries were kept in, so a tab still running the
+  // older script (which never closes its connection) does not block an upgrade.
+  var DB_VERSION = 1;
   var STORE = "outbox";
   var OLD_SCANS = "gl-scan-queue";
   var RETRY_MS = 60000;
