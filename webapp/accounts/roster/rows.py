@@ -63,8 +63,13 @@ def birth_year_text(text):
     return match.group(1) if match else text
 
 
-def _line_list(lines):
-    return ", ".join(str(n) for n in lines)
+def _flag_repeats(groups, message):
+    """Tell each row that shares its value with other rows which rows those are."""
+    for same in groups.values():
+        if len(same) > 1:
+            for row in same:
+                others = [r.line for r in same if r is not row]
+                row.errors.append(message(len(others), ", ".join(str(n) for n in others)))
 
 
 def _check_one(values, firms_by_key, branches_by_key, this_year):
@@ -149,20 +154,12 @@ def check_rows(records, firms, branches, county, this_year):
             by_phone.setdefault(row.clean["phone"], []).append(row)
         if row.clean.get("licence_no"):
             by_licence.setdefault(row.clean["licence_no"].casefold(), []).append(row)
-    for same in by_phone.values():
-        if len(same) > 1:
-            for row in same:
-                others = [r.line for r in same if r is not row]
-                row.errors.append(ngettext("The same phone number is also on row %(rows)s.",
-                                           "The same phone number is also on rows %(rows)s.",
-                                           len(others), rows=_line_list(others)))
-    for same in by_licence.values():
-        if len(same) > 1:
-            for row in same:
-                others = [r.line for r in same if r is not row]
-                row.errors.append(ngettext("The same licence number is also on row %(rows)s.",
-                                           "The same licence number is also on rows %(rows)s.",
-                                           len(others), rows=_line_list(others)))
+    _flag_repeats(by_phone, lambda n, lines: ngettext(
+        "The same phone number is also on row %(rows)s.",
+        "The same phone number is also on rows %(rows)s.", n, rows=lines))
+    _flag_repeats(by_licence, lambda n, lines: ngettext(
+        "The same licence number is also on row %(rows)s.",
+        "The same licence number is also on rows %(rows)s.", n, rows=lines))
 
     for batch in chunks(by_phone):
         for user in User.select(User.name, User.phone, User.username, User.county).where(
