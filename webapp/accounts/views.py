@@ -10,7 +10,7 @@ from ..web import client_address, redirect_after_post, render
 from ..i18n import local_today
 from .. import access
 from . import services
-from .models import Firm, RoleGrant, User, UserSession
+from .models import AuditEvent, Firm, RoleGrant, User, UserSession
 
 auth_bp = Blueprint("auth", __name__)
 admin_bp = Blueprint("accounts", __name__, url_prefix="/admin")
@@ -322,7 +322,6 @@ def person_reset(user_id):
 @access.roles_required("county_admin", "city_admin")
 def audit_log():
     """The county's recent administrative actions."""
-    from .models import AuditEvent
     since = utcnow() - datetime.timedelta(days=365)
     rows = (AuditEvent.select(AuditEvent, User).join(User, on=(AuditEvent.actor == User.id))
             .where(AuditEvent.region.in_(g.actor.county_ids() or [0]) |
