@@ -5,6 +5,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from tests.helpers import PASSWORD
+from webapp import access
 from webapp.accounts import services
 from webapp.accounts.models import AuditEvent, Firm, LoginAttempt, RoleGrant, User, UserSession
 from webapp.db import utcnow
@@ -149,15 +150,15 @@ def test_success_clears_the_account_failures(make_user, fast_passwords):
 def test_sessions_start_resolve_and_end(make_user):
     user = make_user()
     token = services.start_session(user, "Phone A " + "x" * 300)
-    found, session_id, grants = services.session_actor(token)
+    found, session_id, grants = access.session_actor(token)
     row = UserSession.get_by_id(session_id)
     assert found.id == user.id and row.token == token
     assert [g.role for g in grants] == ["practitioner"]
     assert len(row.user_agent) == 200
-    assert services.session_actor(None) == (None, None, [])
-    assert services.session_actor("no-such-token") == (None, None, [])
+    assert access.session_actor(None) == (None, None, [])
+    assert access.session_actor("no-such-token") == (None, None, [])
     services.end_session(token)
-    assert services.session_actor(token) == (None, None, [])
+    assert access.session_actor(token) == (None, None, [])
     assert UserSession.get(UserSession.token == token).ended_at is not None  # kept, ended
 
 
@@ -166,11 +167,11 @@ def test_session_actor_refreshes_last_seen_only_after_five_minutes(make_user):
     token = services.start_session(user)
     recent = utcnow() - datetime.timedelta(minutes=2)
     UserSession.update(last_seen_at=recent).where(UserSession.token == token).execute()
-    services.session_actor(token)
+    access.session_actor(token)
     assert UserSession.get(UserSession.token == token).last_seen_at == recent
     old = utcnow() - datetime.timedelta(minutes=30)
     UserSession.update(last_seen_at=old).where(UserSession.token == token).execute()
-    services.session_actor(token)
+    access.session_actor(token)
     assert UserSession.get(UserSession.token == token).last_seen_at > recent
 
 
@@ -179,10 +180,10 @@ def test_end_other_sessions_keeps_this_one(make_user):
     keep, drop1, drop2 = (services.start_session(user) for _ in range(3))
     theirs = services.start_session(other)
     services.end_other_sessions(user, keep)
-    assert services.session_actor(keep)[0].id == user.id
-    assert services.session_actor(drop1) == (None, None, [])
-    assert services.session_actor(drop2) == (None, None, [])
-    assert services.session_actor(theirs)[0].id == other.id
+    assert access.session_actor(keep)[0].id == user.id
+    assert access.session_actor(drop1) == (None, None, [])
+    assert access.session_actor(drop2) == (None, None, [])
+    assert access.session_actor(theirs)[0].id == other.id
 
 
 def test_change_password_signs_out_other_devices(make_user, fast_passwords):
@@ -193,8 +194,8 @@ def test_change_password_signs_out_other_devices(make_user, fast_passwords):
     assert services.check_password(fresh, "brand-new-pass")
     assert not services.check_password(fresh, PASSWORD)
     assert not fresh.must_change_password
-    assert services.session_actor(here)[0].id == user.id
-    assert services.session_actor(there) == (None, None, [])
+    assert access.session_actor(here)[0].id == user.id
+    assert access.session_actor(there) == (None, None, [])
 
 
 @pytest.mark.parametrize("current,new,repeat,field", [
@@ -215,15 +216,16 @@ def test_change_password_refusals_name_the_field(make_user, fast_passwords, curr
 
 # ------------------------------------------------------------------ reset, deactivate
 
-def test_reset_password_gives_a_one_time_code_that_ends_sessions(make_user, world,
+def test_reset_password_gives_a_one_time_code_that_ends_sessions(app, make_user, world,
                                                                  fast_passwords):
     admin, user = make_user("county_admin"), make_user()
     token = services.start_session(user)
-    code = services.reset_password(admin, user, world["a"], "10.1.1.1")
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "10.1.1.1"}):
+        code = services.reset_password(admin, user, world["a"])
     assert len(code) == 10 and set(code) <= set("23456789abcdefghjkmnpqrstuvwxyz")
     fresh = User.get_by_id(user.id)
     assert fresh.must_change_password
-    assert services.session_actor(token) == (None, None, [])
+    assert access.session_actor(token) == (None, None, [])
     with pytest.raises(DomainError):
         services.authenticate(user.phone, PASSWORD, "10.0.0.1", CONFIG)
     assert services.authenticate(user.phone, code, "10.0.0.1", CONFIG).id == user.id
@@ -247,8 +249,8 @@ def test_deactivate_keeps_records_ends_sessions_and_blocks_sign_in(make_user, wo
     token = services.start_session(user)
     Entry.create(user=user, kind="public_service", date="2026-03-01", hours=2, source="self",
                  status="approved")
-    services.set_active(admin, user, world["a"], False, "10.1.1.1")
-    assert services.session_actor(token) == (None, None, [])
+    services.set_active(admin, user, world["a"], False)
+    assert access.session_actor(token) == (None, None, [])
     with pytest.raises(DomainError):
         services.authenticate(user.phone, PASSWORD, "10.0.0.1", CONFIG)
     assert User.get_by_id(user.id).active is False
@@ -325,7 +327,7 @@ def test_clean_person_refuses_a_firm_outside_the_list(world):
 def test_create_practitioner_and_refuse_a_duplicate_phone(make_user, world, fast_passwords):
     admin = make_user("county_admin")
     clean = services.clean_person(_person(world), [world["firm_a"]], THIS_YEAR)
-    user, code = services.create_practitioner(admin, world["a"], clean, "10.1.1.1")
+    user, code = services.create_practitioner(admin, world["a"], clean)
     assert (user.firm_id, user.county_id, user.must_change_password) == (
         world["firm_a"].id, world["a"].id, True)
     assert [(gr.role, gr.firm_id) for gr in user.grants] == [("practitioner", world["firm_a"].id)]

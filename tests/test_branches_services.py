@@ -11,15 +11,16 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from tests.helpers import hours, make_activity
 from webapp.accounts.models import AuditEvent, RoleGrant, User
-from webapp.branches import checkin, services
+from webapp.branches import attendance as roll
+from webapp.branches import services
+from webapp.checkin import outcomes, pipeline
 from webapp.branches.models import (ActivityAttendance, ActivityPhoto, Branch, BranchActivity,
                                     BranchMember)
 from webapp.db import utcnow
 from webapp.errors import Conflict, DomainError
 from webapp.i18n import local_today, to_local, to_utc
 from webapp.ledger.models import Entry
-from webapp.trainings import qr
-from webapp.trainings import services as trainings
+from webapp.checkin import codes as qr
 
 
 @pytest.fixture(autouse=True)
@@ -226,7 +227,7 @@ def test_activity_planned_or_held_and_entries_follow_edits(party):
         today))
     assert planned.status == "planned" and len(planned.secret) == 64
     past = make_activity(branch)
-    services.mark(secretary, past, party["members"][0].id, "present")
+    roll.mark(secretary, past, party["members"][0].id, "present")
     entry = Entry.get(Entry.activity == past.id)
     assert entry.hours == Decimal("2.00")
     earlier = today - datetime.timedelta(days=1)
@@ -248,30 +249,30 @@ def test_activity_planned_or_held_and_entries_follow_edits(party):
 def test_attendance_counts(party):
     secretary, activity = party["secretary"], make_activity(party["branch"])
     a, b, c = party["members"]
-    assert services.counts(activity) == {"present": 0, "excused": 0, "absent": 0,
+    assert roll.counts(activity) == {"present": 0, "excused": 0, "absent": 0,
                                          "unmarked": 4, "expected": 4, "missing": 4}
-    services.mark(secretary, activity, a.id, "present")
-    services.mark(secretary, activity, b.id, "excused", "出差")
-    services.mark(secretary, activity, c.id, "absent")
-    assert services.counts(activity) == {"present": 1, "excused": 1, "absent": 1,
+    roll.mark(secretary, activity, a.id, "present")
+    roll.mark(secretary, activity, b.id, "excused", "出差")
+    roll.mark(secretary, activity, c.id, "absent")
+    assert roll.counts(activity) == {"present": 1, "excused": 1, "absent": 1,
                                          "unmarked": 1, "expected": 4, "missing": 2}
-    assert services.mark_rest_present(secretary, activity) == 1
-    assert services.counts(activity)["present"] == 2
+    assert roll.mark_rest_present(secretary, activity) == 1
+    assert roll.counts(activity)["present"] == 2
     assert ActivityAttendance.get(ActivityAttendance.user == b).reason == "出差"
     # a member who joined after the day is not expected
     late = BranchMember.get(BranchMember.user == c)
     late.joined_on = local_today() + datetime.timedelta(days=1)
     late.save()
     ActivityAttendance.delete().where(ActivityAttendance.user == c).execute()
-    assert services.counts(activity)["expected"] == 3
+    assert roll.counts(activity)["expected"] == 3
 
 
 def test_committee_meeting_counts_only_those_marked(party):
     secretary = party["secretary"]
     meeting = make_activity(party["branch"], kind="committee_meeting")
-    services.mark(secretary, meeting, secretary.id, "present")
-    services.mark(secretary, meeting, party["members"][0].id, "absent")
-    totals = services.counts(meeting)
+    roll.mark(secretary, meeting, secretary.id, "present")
+    roll.mark(secretary, meeting, party["members"][0].id, "absent")
+    totals = roll.counts(meeting)
     assert (totals["expected"], totals["present"], totals["missing"], totals["unmarked"]) == (
         2, 1, 1, 2)
 
@@ -279,20 +280,20 @@ def test_committee_meeting_counts_only_those_marked(party):
 def test_entries_created_once_withdrawn_and_restored(party):
     secretary, activity = party["secretary"], make_activity(party["branch"])
     member = party["members"][0]
-    services.mark(secretary, activity, member.id, "present")
-    services.mark(secretary, activity, member.id, "present")   # the same again: nothing
-    services.mark_rest_present(secretary, activity)
+    roll.mark(secretary, activity, member.id, "present")
+    roll.mark(secretary, activity, member.id, "present")   # the same again: nothing
+    roll.mark_rest_present(secretary, activity)
     entries = list(Entry.select().where(Entry.user == member))
     assert len(entries) == 1
     entry = entries[0]
     assert (entry.kind, entry.source, entry.status, entry.hours, entry.activity_id) == (
         "party_activity", "system", "recorded", Decimal("2.00"), activity.id)
     assert Entry.select().where(Entry.activity == activity.id).count() == 4  # everyone present
-    services.mark(secretary, activity, member.id, "excused", "生病")
+    roll.mark(secretary, activity, member.id, "excused", "生病")
     assert Entry.get_by_id(entry.id).status == "withdrawn"
-    services.mark(secretary, activity, member.id, "absent")
+    roll.mark(secretary, activity, member.id, "absent")
     assert Entry.get_by_id(entry.id).status == "withdrawn"
-    services.mark(secretary, activity, member.id, "present")
+    roll.mark(secretary, activity, member.id, "present")
     assert Entry.get_by_id(entry.id).status == "recorded"
     assert Entry.select().where(Entry.user == member).count() == 1
     corrections = audits("attendance.correct")
@@ -312,7 +313,7 @@ def test_marking_refusals_write_nothing(party, make_user):
         (activity, party["member_b"].id, "present", ""), (future, member.id, "present", ""),
         (cancelled, member.id, "present", ""), (activity, None, "present", "")]:
         with pytest.raises(DomainError):
-            services.mark(secretary, target, user_id, status, reason)
+            roll.mark(secretary, target, user_id, status, reason)
     assert ActivityAttendance.select().count() == 0
     assert Entry.select().count() == 0
     assert AuditEvent.select().count() == 0
@@ -320,7 +321,7 @@ def test_marking_refusals_write_nothing(party, make_user):
 
 def test_cancel_withdraws_entries(party):
     secretary, activity = party["secretary"], make_activity(party["branch"])
-    services.mark_rest_present(secretary, activity)
+    roll.mark_rest_present(secretary, activity)
     services.cancel_activity(secretary, activity)
     assert {e.status for e in Entry.select()} == {"withdrawn"}
     assert Entry.select().count() == 4
@@ -333,52 +334,53 @@ def test_cancel_withdraws_entries(party):
 def test_qr_check_in_once_for_members_only(party):
     activity = make_activity(party["branch"], start=utcnow() - hours(1), status="planned")
     member = party["members"][0]
-    code = checkin.current_code(activity)
-    assert checkin.parse("https://x.example" + checkin.path_of(code)) == code
+    code = qr.current_code(activity, 'in', None, 'activity')
+    assert qr.parse("https://x.example" + qr.path_of(code)) == code
     now = utcnow()
-    outcome = checkin.scan(member, code, now)
-    assert outcome.code == checkin.CHECKED_IN and outcome.ok
+    outcome = pipeline.scan(member, code, now)
+    assert outcome.code == outcomes.CHECKED_IN and outcome.ok
     row = ActivityAttendance.get(ActivityAttendance.user == member)
     assert (row.status, row.method, row.checked_in_at) == ("present", "qr", now)
     assert BranchActivity.get_by_id(activity.id).status == "held"
-    again = checkin.scan(member, checkin.current_code(activity), utcnow())
-    assert again.code == checkin.ALREADY_IN
+    again = pipeline.scan(member, qr.current_code(activity, 'in', None, 'activity'), utcnow())
+    assert again.code == outcomes.ALREADY_IN
     assert Entry.select().where(Entry.user == member).count() == 1
-    assert checkin.scan(party["outsider"], code, now).code == checkin.NOT_MEMBER
-    assert checkin.scan(party["member_b"], code, now).code == checkin.NOT_MEMBER
+    assert pipeline.scan(party["outsider"], code, now).code == outcomes.NOT_MEMBER
+    assert pipeline.scan(party["member_b"], code, now).code == outcomes.NOT_MEMBER
     assert ActivityAttendance.select().count() == 1
     # excused earlier but came after all
     other = party["members"][1]
-    services.mark(party["secretary"], activity, other.id, "excused", "请假")
-    assert checkin.scan(other, code, now).code == checkin.CHECKED_IN
+    roll.mark(party["secretary"], activity, other.id, "excused", "请假")
+    assert pipeline.scan(other, code, now).code == outcomes.CHECKED_IN
     assert ActivityAttendance.get(ActivityAttendance.user == other).reason == ""
 
 
 def test_qr_codes_do_not_cross_between_activities_and_trainings(party):
     activity = make_activity(party["branch"], start=utcnow() - hours(1))
     member = party["members"][0]
-    code = checkin.current_code(activity)
-    forged = qr.Code(code.training_id, "in", code.slice_no, "0" * 16)
-    assert checkin.scan(member, forged, utcnow()).code == checkin.INVALID
-    assert checkin.scan(member, qr.Code(code.training_id, "out", code.slice_no, code.mac),
-                        utcnow()).code == checkin.INVALID
-    # the trainings' scan does not take an activity's code for a training of the same id
-    assert trainings.scan(member, code, utcnow()).code == trainings.INVALID
-    old = checkin.current_code(activity, qr.now_seconds() - 3 * activity.rotation_seconds)
-    assert checkin.scan(member, old, utcnow()).code == checkin.EXPIRED
+    code = qr.current_code(activity, 'in', None, 'activity')
+    forged = qr.Code(code.subject_id, "in", code.slice_no, "0" * 16)
+    assert pipeline.scan(member, forged, utcnow()).code == outcomes.INVALID
+    assert pipeline.scan(member, qr.Code(code.subject_id, "out", code.slice_no, code.mac),
+                        utcnow()).code == outcomes.INVALID
+    # an activity's code is not taken for a training of the same id
+    as_training = qr.Code(code.subject_id, "in", code.slice_no, code.mac, "training")
+    assert pipeline.scan(member, as_training, utcnow()).code == outcomes.INVALID
+    old = qr.current_code(activity, 'in', qr.now_seconds() - 3 * activity.rotation_seconds, 'activity')
+    assert pipeline.scan(member, old, utcnow()).code == outcomes.EXPIRED
     assert ActivityAttendance.select().count() == 0
 
 
 def test_qr_window_and_cancelled(party):
     member = party["members"][0]
     early = make_activity(party["branch"], start=utcnow() + hours(2), status="planned")
-    outcome = checkin.scan(member, checkin.current_code(early), utcnow())
-    assert outcome.code == checkin.NOT_OPEN
+    outcome = pipeline.scan(member, qr.current_code(early, 'in', None, 'activity'), utcnow())
+    assert outcome.code == outcomes.NOT_OPEN
     assert outcome.at == early.start_at - services.CHECKIN_OPENS_BEFORE
     over = make_activity(party["branch"], start=utcnow() - hours(5))
-    assert checkin.scan(member, checkin.current_code(over), utcnow()).code == checkin.CLOSED
+    assert pipeline.scan(member, qr.current_code(over, 'in', None, 'activity'), utcnow()).code == outcomes.CLOSED
     gone = make_activity(party["branch"], start=utcnow() - hours(1), status="cancelled")
-    assert checkin.scan(member, checkin.current_code(gone), utcnow()).code == checkin.CANCELLED
+    assert pipeline.scan(member, qr.current_code(gone, 'in', None, 'activity'), utcnow()).code == outcomes.CANCELLED
     assert ActivityAttendance.select().count() == 0
 
 
@@ -388,18 +390,18 @@ def test_typed_code_and_offline_sync(party):
     now = utcnow()
     typed = qr.typed_code(activity.secret, "in", qr.slice_of(qr.now_seconds(),
                                                              qr.TYPED_SLICE_SECONDS))
-    outcome = checkin.scan_typed(member, typed, now)
-    assert outcome.code == checkin.CHECKED_IN
+    outcome = pipeline.scan_typed(member, typed, now)
+    assert outcome.code == outcomes.CHECKED_IN
     assert ActivityAttendance.get(ActivityAttendance.user == member).method == "code"
-    assert checkin.scan_typed(party["outsider"], typed, now) is None
-    assert checkin.scan_typed(member, "000000" if typed != "000000" else "111111", now) is None
+    assert pipeline.scan_typed(party["outsider"], typed, now).code == outcomes.EXPIRED
+    assert pipeline.scan_typed(member, "000000" if typed != "000000" else "111111", now).code == outcomes.EXPIRED
     scanned = now - datetime.timedelta(seconds=1)
-    code = checkin.current_code(activity, scanned.replace(tzinfo=datetime.UTC).timestamp())
-    assert checkin.sync_offline(other, code, scanned).code == checkin.CHECKED_IN
-    assert checkin.sync_offline(other, code, scanned).code == checkin.ALREADY_IN
-    assert checkin.sync_offline(other, code, now + hours(1), now=now).code == checkin.TIME_MISMATCH
-    assert checkin.sync_offline(other, code, scanned, now=now + hours(73)).code in (
-        checkin.TOO_OLD, checkin.TIME_MISMATCH)
+    code = qr.current_code(activity, 'in', scanned.replace(tzinfo=datetime.UTC).timestamp(), 'activity')
+    assert pipeline.sync_offline(other, code, scanned, 'activity-key-1').code == outcomes.CHECKED_IN
+    assert pipeline.sync_offline(other, code, scanned, 'activity-key-1').code == outcomes.ALREADY_IN
+    assert pipeline.sync_offline(other, code, now + hours(1), 'activity-key-2', now=now).code == outcomes.TIME_MISMATCH
+    assert pipeline.sync_offline(other, code, scanned, 'activity-key-3', now=now + hours(73)).code in (
+        outcomes.TOO_OLD, outcomes.TIME_MISMATCH)
     assert Entry.select().where(Entry.user == other).count() == 1
 
 
@@ -415,10 +417,10 @@ def test_secretary_overview_rates_and_three_in_a_row(party):
     a, b, c = party["members"]
     for day in (10, 11, 12):
         activity = make_activity(branch, start=at(2025, 3, day, 9), kind="members_meeting")
-        services.mark(secretary, activity, a.id, "present")
-        services.mark(secretary, activity, b.id, "excused", "出差")
-        services.mark(secretary, activity, c.id, "absent")
-        services.mark(secretary, activity, secretary.id, "present")
+        roll.mark(secretary, activity, a.id, "present")
+        roll.mark(secretary, activity, b.id, "excused", "出差")
+        roll.mark(secretary, activity, c.id, "absent")
+        roll.mark(secretary, activity, secretary.id, "present")
     make_activity(branch, start=at(2025, 12, 3, 9))  # attendance never taken: counts for no one
     make_activity(branch, start=at(2024, 12, 3, 9))  # another year
     overview = services.secretary_overview(branch, datetime.date(2025, 12, 20))
@@ -462,9 +464,9 @@ def test_party_record(party):
     member = party["members"][0]
     one, two, three = (make_activity(branch, start=at(2025, 4, d, 9), topic=t)
                        for d, t in ((1, "一"), (2, "二"), (3, "三")))
-    services.mark(secretary, one, member.id, "present")
-    services.mark(secretary, two, member.id, "excused", "出差")
-    services.mark(secretary, three, secretary.id, "present")  # member not marked: missed
+    roll.mark(secretary, one, member.id, "present")
+    roll.mark(secretary, two, member.id, "excused", "出差")
+    roll.mark(secretary, three, secretary.id, "present")  # member not marked: missed
     record = services.party_record(member, 2025, datetime.date(2025, 12, 1))
     assert [(r["activity"].topic, r["state"]) for r in record["rows"]] == [
         ("三", "absent"), ("二", "excused"), ("一", "present")]

@@ -10,13 +10,13 @@ from PIL import Image
 
 from tests.helpers import hours, make_activity, soup, text_of
 from webapp.accounts.models import AuditEvent, RoleGrant
-from webapp.branches import checkin, services
+from webapp.branches import attendance as roll
 from webapp.branches.models import (ActivityAttendance, ActivityPhoto, Branch, BranchActivity,
                                     BranchMember)
 from webapp.db import utcnow
 from webapp.i18n import local_today
 from webapp.ledger.models import Entry
-from webapp.trainings import qr
+from webapp.checkin import codes as qr
 
 
 @pytest.fixture(autouse=True)
@@ -189,8 +189,8 @@ def test_admin_manages_members_and_secretary(client, party, make_user):
 
 def test_export_xlsx(client, party):
     activity = make_activity(party["branch"], topic="学习党章")
-    services.mark(party["secretary"], activity, party["members"][0].id, "present")
-    services.mark(party["secretary"], activity, party["members"][1].id, "excused", "出差")
+    roll.mark(party["secretary"], activity, party["members"][0].id, "present")
+    roll.mark(party["secretary"], activity, party["members"][1].id, "excused", "出差")
     client.login(party["admin_a"])
     response = client.get("/branches/export.xlsx")
     assert response.status_code == 200
@@ -387,7 +387,7 @@ def test_secretary_manages_only_their_branch(client, party, make_user):
 # ------------------------------------------------------------------ QR check-in
 
 def scan(client, activity):
-    response = client.get(checkin.path_of(checkin.current_code(activity)))
+    response = client.get(qr.path_of(qr.current_code(activity, 'in', None, 'activity')))
     assert response.status_code == 303 and response.headers["Location"].endswith("/party/checkin")
     return response
 
@@ -406,7 +406,7 @@ def test_projector_reuses_the_trainings_script(client, party):
     assert root["data-secret"] == activity.secret
     assert page.find("script", src=lambda s: s and "js/projector.js" in s)
     first = page.select_one("#qr-box")["data-first-url"]
-    assert checkin.parse(first) is not None
+    assert qr.parse(first) is not None
     live = client.get(f"/branch/activities/{activity.id}/live").get_json()
     assert (live["in"], live["expected"]) == (0, 4)
 
@@ -446,12 +446,12 @@ def test_only_members_check_in(client, party):
 
 def test_bad_activity_codes(client, party):
     activity = make_activity(party["branch"], start=utcnow() - hours(1))
-    code = checkin.current_code(activity)
+    code = qr.current_code(activity, 'in', None, 'activity')
     tampered = f"/c/a/{activity.id}/in/{code.slice_no}/{'0' * 16}"
     response = client.get(tampered)
     assert response.status_code == 400 and outcome_of(response)[0] == "invalid"
-    old = checkin.current_code(activity, qr.now_seconds() - 3 * activity.rotation_seconds)
-    response = client.get(checkin.path_of(old))
+    old = qr.current_code(activity, 'in', qr.now_seconds() - 3 * activity.rotation_seconds, 'activity')
+    response = client.get(qr.path_of(old))
     assert response.status_code == 410 and outcome_of(response)[0] == "expired"
     # no ticket: back to the Scan tab
     assert client.get("/party/checkin").status_code == 302
@@ -472,7 +472,7 @@ def test_typed_code_and_offline_scan_through_the_scan_tab(client, party):
     client.logout()
     client.login(other)
     now_ms = int(qr.now_seconds() * 1000)
-    path = checkin.path_of(checkin.current_code(activity, now_ms / 1000))
+    path = qr.path_of(qr.current_code(activity, 'in', now_ms / 1000, 'activity'))
     response = client.c.post("/checkin/sync", json={"url": path, "scanned_at": now_ms,
                                                     "key": "k" * 16},
                              headers={"X-CSRF-Token": client.csrf()})
@@ -489,9 +489,9 @@ def test_member_sees_only_their_own_record(client, party):
     member, other = party["members"][:2]
     one = make_activity(branch, topic="第一次")
     two = make_activity(branch, start=utcnow() - hours(30), topic="第二次")
-    services.mark(secretary, one, member.id, "present")
-    services.mark(secretary, two, member.id, "excused", "出差")
-    services.mark(secretary, two, other.id, "present")
+    roll.mark(secretary, one, member.id, "present")
+    roll.mark(secretary, two, member.id, "excused", "出差")
+    roll.mark(secretary, two, other.id, "present")
     client.login(member)
     me = soup(client.get("/me"))
     link = me.find("a", href="/party/record")

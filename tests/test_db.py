@@ -18,7 +18,7 @@ from webapp.db import (
 )
 from webapp.ledger.models import Entry
 from webapp.trainings.models import Attendance, Training, TrainingCategory
-from webapp.trainings.services import load_training
+from webapp.trainings.attendance import load_training
 
 from tests.helpers import START
 

@@ -336,10 +336,11 @@ def test_nobody_reviews_their_own_entries(people, world):
     assert own.id not in [e.id for e in services.queue(actor_for(people["director"], "director"))]
 
 
-def test_every_decision_is_audited_and_tells_the_author(people):
+def test_every_decision_is_audited_and_tells_the_author(app, people):
     admin = actor_for(people["admin"], "county_admin")
     a, b = log(people["p"]), log(people["p"], "legal_aid")
-    services.approve(admin, a, address="10.0.0.1")
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "10.0.0.1"}):
+        services.approve(admin, a)
     services.decline(admin, b, "未经法律援助机构指派")
     events = list(AuditEvent.select().order_by(AuditEvent.id))
     assert [(e.action, e.object_id, e.actor_id) for e in events] == [

@@ -14,7 +14,8 @@ from werkzeug.exceptions import NotFound
 
 from tests.helpers import (OBJECT_PARAMS, OTHER_PARAMS, PASSWORD, ROLES, actor_for, build_url,
                            make_scene, rules_of, scene_entry, scene_member, scene_training)
-from webapp.accounts import permissions as perm
+from webapp import access as perm
+from webapp import web
 from webapp.accounts.models import AuditEvent, Firm, RoleGrant, User
 from webapp.accounts.services import start_session
 from webapp.branches.models import Branch, BranchFirm, BranchMember
@@ -118,13 +119,13 @@ ROUTES = {
                               post={"action": "present", "reason": "无智能手机"}),
     "trainings.export": Route({"county_admin", "city_admin"}),
     "trainings.signin_sheet": Route({"county_admin", "city_admin"}),
-    "trainings.scanned": Route(PUBLIC),
-    "trainings.confirm": Route(PUBLIC),
-    "trainings.confirm_post": Route(SIGNED_IN, post={}),
-    "trainings.result": Route(SIGNED_IN),
-    "trainings.typed": Route(SIGNED_IN, post={}, post_status=400),
-    "trainings.scanner": Route(SIGNED_IN),
-    "trainings.sync": Route(SIGNED_IN, post={}, post_status=400),
+    "checkin.scanned": Route(PUBLIC),
+    "checkin.confirm": Route(PUBLIC),
+    "checkin.confirm_post": Route(SIGNED_IN, post={}),
+    "checkin.result": Route(SIGNED_IN),
+    "checkin.typed": Route(SIGNED_IN, post={}, post_status=400),
+    "checkin.scanner": Route(SIGNED_IN),
+    "checkin.sync": Route(SIGNED_IN, post={}, post_status=400),
     "trainings.mine": Route(SIGNED_IN),
     "trainings.calendar": Route(SIGNED_IN),
     # Training categories (tested in depth by tests/test_trainings_categories.py). The list
@@ -156,10 +157,6 @@ ROUTES = {
         "user_id": s.actor.id if s.actor else 0, "status": "present"}),
     "branches.projector": Route({"secretary"}),
     "branches.live": Route({"secretary"}),
-    "branches.scanned": Route(PUBLIC),
-    "branches.confirm": Route(PUBLIC),
-    "branches.confirm_post": Route(SIGNED_IN, post={}),
-    "branches.result": Route(SIGNED_IN),
     "branches.mine": Route(SIGNED_IN),
 }
 
@@ -458,10 +455,10 @@ def test_ids_too_large_for_a_column_are_not_found(town):
     for bad in (2 ** 31, 10 ** 20, "99999999999999999999", "²", "-1", " 1 2"):
         with pytest.raises(NotFound):
             perm.get_or_404(perm.people(actor), User, bad)
-    assert perm.object_id(" 42 ") == 42 and perm.object_id(perm.MAX_ID) == perm.MAX_ID
-    for bad in ("²", "٣", "-1", "1.0", "", str(perm.MAX_ID + 1)):
+    assert web.object_id(" 42 ") == 42 and web.object_id(web.MAX_ID) == web.MAX_ID
+    for bad in ("²", "٣", "-1", "1.0", "", str(web.MAX_ID + 1)):
         with pytest.raises(ValueError):
-            perm.object_id(bad)
+            web.object_id(bad)
 
 
 @pytest.mark.parametrize("path", ["/admin/people/99999999999999999999",

@@ -3,10 +3,10 @@ validation, audit events, and the training form offering each name in the reader
 import pytest
 
 from tests.helpers import soup, text_of
-from webapp.accounts import permissions as perm
+from webapp import access as perm
 from webapp.accounts.models import AuditEvent, Region, RoleGrant
 from webapp.errors import DomainError
-from webapp.trainings import services as s
+from webapp.trainings import categories as cat
 from webapp.trainings.models import Training, TrainingCategory as Cat
 
 
@@ -56,24 +56,24 @@ def audit_actions():
 
 @pytest.mark.usefixtures("english")
 def test_county_admin_sees_city_wide_list_and_own_edits_only_own(lists, county_a):
-    assert names(s.form_categories(county_a)) == ["政治理论", "业务技能", "全市专题", "甲县专题"]
-    assert names(s.editable_categories(county_a)) == ["甲县专题"]
-    city_list, own = s.category_lists(county_a)
+    assert names(cat.form_categories(county_a)) == ["政治理论", "业务技能", "全市专题", "甲县专题"]
+    assert names(cat.editable_categories(county_a)) == ["甲县专题"]
+    city_list, own = cat.category_lists(county_a)
     assert (names(city_list), names(own)) == (["政治理论", "业务技能", "全市专题"], ["甲县专题"])
 
 
 @pytest.mark.usefixtures("english")
 def test_city_admin_edits_the_city_wide_list_not_counties_rows(lists, city):
-    assert names(s.form_categories(city)) == ["政治理论", "业务技能", "全市专题"]
-    assert sorted(names(s.editable_categories(city))) == sorted(["政治理论", "业务技能", "全市专题"])
-    assert {county.name: names(rows) for county, rows in s.county_categories(city)} == {
+    assert names(cat.form_categories(city)) == ["政治理论", "业务技能", "全市专题"]
+    assert sorted(names(cat.editable_categories(city))) == sorted(["政治理论", "业务技能", "全市专题"])
+    assert {county.name: names(rows) for county, rows in cat.county_categories(city)} == {
         "甲县": ["甲县专题"], "乙县": ["乙县专题"]}
 
 
 @pytest.mark.usefixtures("english")
 def test_shared_defaults_are_read_only_when_the_deployment_serves_two_cities(lists, city):
     Region.create(name="另一市", kind="city")
-    assert names(s.editable_categories(city)) == ["全市专题"]
+    assert names(cat.editable_categories(city)) == ["全市专题"]
 
 
 @pytest.mark.usefixtures("english")
@@ -81,8 +81,8 @@ def test_non_admins_see_no_categories(lists, make_user):
     director = make_user("director")
     grant = RoleGrant.get(RoleGrant.user == director, RoleGrant.role == "director")
     actor = perm.Actor(user=director, grant=grant, grants=[grant])
-    assert list(s.visible_categories(actor)) == [] and list(s.editable_categories(actor)) == []
-    assert list(s.visible_categories(None)) == []
+    assert list(cat.visible_categories(actor)) == [] and list(cat.editable_categories(actor)) == []
+    assert list(cat.visible_categories(None)) == []
 
 
 @pytest.mark.usefixtures("english")
@@ -91,9 +91,9 @@ def test_form_keeps_a_trainings_own_category_even_when_not_offered(lists, county
     lists["a"].active = False
     lists["a"].save()
     training = make_training(category=lists["a"])
-    assert "甲县专题" not in names(s.form_categories(county_a))
-    assert names(s.form_categories(county_a, training))[-1] == "甲县专题"
-    assert names(s.form_categories(city, training))[-1] == "甲县专题"
+    assert "甲县专题" not in names(cat.form_categories(county_a))
+    assert names(cat.form_categories(county_a, training))[-1] == "甲县专题"
+    assert names(cat.form_categories(city, training))[-1] == "甲县专题"
 
 
 # ------------------------------------------------------------------ adding and validation
@@ -101,10 +101,10 @@ def test_form_keeps_a_trainings_own_category_even_when_not_offered(lists, county
 @pytest.mark.usefixtures("english")
 def test_add_goes_to_the_admins_own_list_at_its_end_with_an_audit_event(lists, county_a, city,
                                                                         world):
-    added = s.add_category(county_a, s.clean_category({"name": " 调解 实务 ", "name_en": "Mediation"}))
+    added = cat.add_category(county_a, cat.clean_category({"name": " 调解 实务 ", "name_en": "Mediation"}))
     assert (added.name, added.region_id, added.position, added.active) == (
         "调解 实务", world["a"].id, 2, True)
-    city_row = s.add_category(city, s.clean_category({"name": "法律援助"}))
+    city_row = cat.add_category(city, cat.clean_category({"name": "法律援助"}))
     assert (city_row.region_id, city_row.position, city_row.name_en) == (world["city"].id, 4, "")
     events = list(AuditEvent.select().order_by(AuditEvent.id))
     assert [(e.action, e.object_id, e.region_id) for e in events] == [
@@ -121,7 +121,7 @@ def test_add_goes_to_the_admins_own_list_at_its_end_with_an_audit_event(lists, c
 ])
 def test_clean_category_refuses_bad_names(data, field, message):
     with pytest.raises(DomainError) as caught:
-        s.clean_category(data)
+        cat.clean_category(data)
     assert (caught.value.field, caught.value.message) == (field, message)
 
 
@@ -133,7 +133,7 @@ def test_clean_category_refuses_bad_names(data, field, message):
 ])
 def test_a_name_already_in_the_list_is_refused(lists, county_a, data, field):
     with pytest.raises(DomainError) as caught:
-        s.add_category(county_a, s.clean_category(data))
+        cat.add_category(county_a, cat.clean_category(data))
     assert caught.value.field == field and "There is already a category called" in caught.value.message
     assert Cat.select().count() == 5 and AuditEvent.select().count() == 0
 
@@ -141,9 +141,9 @@ def test_a_name_already_in_the_list_is_refused(lists, county_a, data, field):
 @pytest.mark.usefixtures("english")
 def test_counties_may_use_the_same_name_but_the_city_may_not_take_a_countys(lists, county_a,
                                                                             city):
-    s.add_category(county_a, s.clean_category({"name": "乙县专题"}))  # county B's: another list
+    cat.add_category(county_a, cat.clean_category({"name": "乙县专题"}))  # county B's: another list
     with pytest.raises(DomainError):
-        s.add_category(city, s.clean_category({"name": "甲县专题"}))  # county A would see both
+        cat.add_category(city, cat.clean_category({"name": "甲县专题"}))  # county A would see both
 
 
 # ------------------------------------------------------------------ rename, move, deactivate, delete
@@ -151,41 +151,41 @@ def test_counties_may_use_the_same_name_but_the_city_may_not_take_a_countys(list
 @pytest.mark.usefixtures("english")
 def test_rename_records_before_and_after_and_refuses_a_taken_name(lists, county_a):
     row = lists["a"]
-    s.rename_category(county_a, row, s.clean_category({"name": "甲县实务", "name_en": "A practice"}))
+    cat.rename_category(county_a, row, cat.clean_category({"name": "甲县实务", "name_en": "A practice"}))
     assert (Cat.get_by_id(row.id).name, Cat.get_by_id(row.id).name_en) == ("甲县实务", "A practice")
     event = AuditEvent.get()
     assert event.action == "training_category.rename" and "甲县专题" in event.detail
-    s.rename_category(county_a, row, s.clean_category({"name": "甲县实务", "name_en": "A practice"}))
+    cat.rename_category(county_a, row, cat.clean_category({"name": "甲县实务", "name_en": "A practice"}))
     assert AuditEvent.select().count() == 1  # nothing changed, nothing recorded
     with pytest.raises(DomainError):
-        s.rename_category(county_a, row, s.clean_category({"name": "政治理论"}))
+        cat.rename_category(county_a, row, cat.clean_category({"name": "政治理论"}))
     assert Cat.get_by_id(row.id).name == "甲县实务"
 
 
 @pytest.mark.usefixtures("english")
 def test_move_swaps_within_the_editable_list_even_with_equal_positions(lists, city):
     Cat.update(position=0).where(Cat.region.is_null() | (Cat.region == lists["city"].region_id)).execute()
-    s.move_category(city, lists["city"], "up")
-    assert names(s.category_lists(city)[0]) == ["政治理论", "全市专题", "业务技能"]
-    s.move_category(city, lists["city"], "up")
-    assert names(s.category_lists(city)[0]) == ["全市专题", "政治理论", "业务技能"]
+    cat.move_category(city, lists["city"], "up")
+    assert names(cat.category_lists(city)[0]) == ["政治理论", "全市专题", "业务技能"]
+    cat.move_category(city, lists["city"], "up")
+    assert names(cat.category_lists(city)[0]) == ["全市专题", "政治理论", "业务技能"]
     with pytest.raises(DomainError) as caught:
-        s.move_category(city, lists["city"], "up")
+        cat.move_category(city, lists["city"], "up")
     assert caught.value.message == "This category is already first."
     with pytest.raises(DomainError):
-        s.move_category(city, lists["city"], "sideways")
+        cat.move_category(city, lists["city"], "sideways")
     assert audit_actions() == ["training_category.move"] * 2
 
 
 @pytest.mark.usefixtures("english")
 def test_county_move_never_touches_the_city_wide_rows(lists, county_a):
-    second = s.add_category(county_a, s.clean_category({"name": "甲县二"}))
+    second = cat.add_category(county_a, cat.clean_category({"name": "甲县二"}))
     before = {c.id: c.position for c in Cat.select().where(Cat.region.is_null())}
-    s.move_category(county_a, second, "up")
-    assert names(s.category_lists(county_a)[1]) == ["甲县二", "甲县专题"]
+    cat.move_category(county_a, second, "up")
+    assert names(cat.category_lists(county_a)[1]) == ["甲县二", "甲县专题"]
     assert {c.id: c.position for c in Cat.select().where(Cat.region.is_null())} == before
     with pytest.raises(DomainError) as caught:
-        s.move_category(county_a, second, "up")  # first of its own list
+        cat.move_category(county_a, second, "up")  # first of its own list
     assert caught.value.message == "This category is already first."
 
 
@@ -193,12 +193,12 @@ def test_county_move_never_touches_the_city_wide_rows(lists, county_a):
 def test_deactivate_hides_from_new_trainings_and_keeps_one_in_use(county_a, world):
     only = Cat.create(name="唯一", region=world["a"])
     with pytest.raises(DomainError) as caught:
-        s.set_category_active(county_a, only, False)
+        cat.set_category_active(county_a, only, False)
     assert "Keep at least one category in use" in caught.value.message
     other = Cat.create(name="另一个", region=world["a"])
-    s.set_category_active(county_a, only, False)
-    assert names(s.form_categories(county_a)) == ["另一个"]
-    s.set_category_active(county_a, only, True)
+    cat.set_category_active(county_a, only, False)
+    assert names(cat.form_categories(county_a)) == ["另一个"]
+    cat.set_category_active(county_a, only, True)
     assert audit_actions() == ["training_category.deactivate", "training_category.activate"]
     assert other.active
 
@@ -207,11 +207,11 @@ def test_deactivate_hides_from_new_trainings_and_keeps_one_in_use(county_a, worl
 def test_delete_only_an_unused_category(lists, county_a, make_training):
     make_training(category=lists["a"])
     with pytest.raises(DomainError) as caught:
-        s.delete_category(county_a, lists["a"])
+        cat.delete_category(county_a, lists["a"])
     assert caught.value.message.startswith("Trainings use this category, so it cannot be deleted.")
     assert Cat.get_or_none(Cat.id == lists["a"].id) is not None and AuditEvent.select().count() == 0
-    spare = s.add_category(county_a, s.clean_category({"name": "用不上"}))
-    s.delete_category(county_a, spare)
+    spare = cat.add_category(county_a, cat.clean_category({"name": "用不上"}))
+    cat.delete_category(county_a, spare)
     assert Cat.get_or_none(Cat.id == spare.id) is None
     assert audit_actions() == ["training_category.create", "training_category.delete"]
 

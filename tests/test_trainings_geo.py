@@ -9,7 +9,9 @@ from openpyxl import load_workbook
 from tests.helpers import soup, text_of
 from webapp.db import utcnow
 from webapp.errors import DomainError
-from webapp.trainings import qr
+from webapp.checkin import codes as qr
+from webapp.checkin import outcomes, pipeline
+from webapp.trainings import geo
 from webapp.trainings import services as s
 from webapp.trainings.models import Attendance, Training
 
@@ -19,7 +21,7 @@ VENUE = (31.230400, 121.473700)
 
 def north(metres, accuracy=0.0):
     """A position `metres` due north of the venue."""
-    return s.Position(VENUE[0] + metres / 111195.0, VENUE[1], accuracy)
+    return geo.Position(VENUE[0] + metres / 111195.0, VENUE[1], accuracy)
 
 
 @pytest.fixture
@@ -45,41 +47,41 @@ def person(make_user):
 
 
 def scan_now(person, training, purpose="in", **kw):
-    return s.scan(person, qr.current_code(training, purpose), utcnow(), **kw)
+    return pipeline.scan(person, qr.current_code(training, purpose), utcnow(), **kw)
 
 
 # ------------------------------------------------------------------ distance
 
 def test_haversine_against_known_distances():
-    assert s.distance_m(*VENUE, *VENUE) == 0
-    assert s.distance_m(0, 0, 1, 0) == pytest.approx(111195, abs=1)     # one degree of a meridian
-    assert s.distance_m(0, 179.5, 0, -179.5) == pytest.approx(111195, abs=1)  # across 180°
+    assert geo.distance_m(*VENUE, *VENUE) == 0
+    assert geo.distance_m(0, 0, 1, 0) == pytest.approx(111195, abs=1)     # one degree of a meridian
+    assert geo.distance_m(0, 179.5, 0, -179.5) == pytest.approx(111195, abs=1)  # across 180°
     # Beijing (Tiananmen) to Shanghai (People's Square): about 1,067 km.
-    assert s.distance_m(39.9087, 116.3975, 31.2304, 121.4737) == pytest.approx(1_067_000, rel=0.01)
+    assert geo.distance_m(39.9087, 116.3975, 31.2304, 121.4737) == pytest.approx(1_067_000, rel=0.01)
 
 
 def test_far_only_beyond_the_geofence_rounded_to_ten_metres(make_training):
     t = make_training(latitude=VENUE[0], longitude=VENUE[1])
-    assert s.far_from_venue(t, north(499)) is None
-    assert s.far_from_venue(t, north(504)) == 500
-    assert s.far_from_venue(t, north(1234)) == 1230
-    assert s.far_from_venue(t, north(1234), geofence=2000) is None
+    assert geo.far_from_venue(t, north(499)) is None
+    assert geo.far_from_venue(t, north(504)) == 500
+    assert geo.far_from_venue(t, north(1234)) == 1230
+    assert geo.far_from_venue(t, north(1234), geofence=2000) is None
     # The phone's own accuracy counts in the person's favour, at most 1 km of it.
-    assert s.far_from_venue(t, north(1234, accuracy=800)) is None
-    assert s.far_from_venue(t, north(3000, accuracy=50000)) == 3000
-    assert s.far_from_venue(t, None) is None
-    assert s.far_from_venue(make_training(), north(5000)) is None  # no venue location
+    assert geo.far_from_venue(t, north(1234, accuracy=800)) is None
+    assert geo.far_from_venue(t, north(3000, accuracy=50000)) == 3000
+    assert geo.far_from_venue(t, None) is None
+    assert geo.far_from_venue(make_training(), north(5000)) is None  # no venue location
 
 
 @pytest.mark.parametrize("lat,lng,acc,expected", [
-    ("31.2304", "121.4737", "25", s.Position(31.2304, 121.4737, 25.0)),
-    ("31.2304", "121.4737", "", s.Position(31.2304, 121.4737, 0.0)),
-    ("31.2304", "121.4737", "-5", s.Position(31.2304, 121.4737, 0.0)),
+    ("31.2304", "121.4737", "25", geo.Position(31.2304, 121.4737, 25.0)),
+    ("31.2304", "121.4737", "", geo.Position(31.2304, 121.4737, 0.0)),
+    ("31.2304", "121.4737", "-5", geo.Position(31.2304, 121.4737, 0.0)),
     ("", "121.4737", "", None), ("91", "0", "", None), ("0", "181", "", None),
     ("nan", "0", "", None), ("inf", "0", "", None), ("北纬", "东经", "", None),
 ])
 def test_parse_position(lat, lng, acc, expected):
-    assert s.parse_position(lat, lng, acc) == expected
+    assert geo.parse_position(lat, lng, acc) == expected
 
 
 @pytest.mark.usefixtures("english")
@@ -114,7 +116,7 @@ def test_clean_venue_refuses(lat, lng, field, message):
 def test_far_scan_checks_in_with_a_flag_and_the_distance(live, person):
     t = live()
     outcome = scan_now(person, t, position=north(2456))
-    assert outcome.code == s.CHECKED_IN  # a signal for review, never a refusal
+    assert outcome.code == outcomes.CHECKED_IN  # a signal for review, never a refusal
     row = Attendance.get()
     assert (row.flags, row.distance_m) == ("far", 2460)
 
@@ -143,13 +145,13 @@ def test_geofence_is_a_parameter(live, person):
 @pytest.mark.usefixtures("english")
 def test_far_checkout_flags_and_keeps_the_larger_distance(live, person, make_user):
     t = live(start_in=-175)  # check-out is open now
-    s.check_in(t, person, t.start_at)
-    assert scan_now(person, t, "out", position=north(5000)).code == s.CHECKED_OUT
+    pipeline.check_in(t, person, t.start_at)
+    assert scan_now(person, t, "out", position=north(5000)).code == outcomes.CHECKED_OUT
     row = Attendance.get()
     assert (row.flags, row.distance_m) == ("far", 5000)
     # A second person: far at check-in (3 km), nearer but still far at check-out (1 km).
     other = make_user("practitioner")
-    s.check_in(t, other, t.start_at, flags="far", distance=3000)
+    pipeline.check_in(t, other, t.start_at, flags="far", distance=3000)
     scan_now(other, t, "out", position=north(1000))
     assert Attendance.get(Attendance.user == other.id).distance_m == 3000
 
@@ -159,7 +161,7 @@ def test_a_repeated_scan_changes_nothing(live, person):
     t = live()
     scan_now(person, t, position=north(100))
     again = scan_now(person, t, position=north(9000))
-    assert again.code == s.ALREADY_IN
+    assert again.code == outcomes.ALREADY_IN
     row = Attendance.get()
     assert (row.flags, row.distance_m) == ("", None)
 

@@ -2,7 +2,7 @@
 from dataclasses import replace
 
 from tests.helpers import START, unix
-from webapp.trainings import qr
+from webapp.checkin import codes as qr
 
 
 def test_code_rotates_with_the_slice(make_training):
@@ -31,7 +31,7 @@ def test_another_trainings_secret_is_refused(make_training):
     mine, other = make_training(), make_training(title="另一场")
     code = qr.current_code(other, "in", unix(START))
     assert qr.check(mine, code, unix(START)) == qr.FORGED
-    moved = replace(code, training_id=mine.id)
+    moved = replace(code, subject_id=mine.id)
     assert qr.check(mine, moved, unix(START)) == qr.FORGED
 
 

@@ -8,7 +8,9 @@ import pytest
 from tests.helpers import START, minutes, unix
 from webapp.db import db
 from webapp.ledger.models import Entry
-from webapp.trainings import qr
+from webapp.checkin import codes as qr
+from webapp.checkin import outcomes, pipeline
+from webapp.trainings import attendance as att
 from webapp.trainings import services as s
 from webapp.trainings.models import Attendance, ScanReceipt, TrainingFirm
 
@@ -34,70 +36,70 @@ def code_at(training, purpose, at):
 # ------------------------------------------------------------------ windows and lateness
 
 @pytest.mark.parametrize("offset,expected", [
-    (-31, s.NOT_OPEN), (-30, s.CHECKED_IN), (0, s.CHECKED_IN), (30, s.CHECKED_IN), (31, s.CLOSED),
+    (-31, outcomes.NOT_OPEN), (-30, outcomes.CHECKED_IN), (0, outcomes.CHECKED_IN), (30, outcomes.CHECKED_IN), (31, outcomes.CLOSED),
 ])
 def test_checkin_window_edges(make_training, person, offset, expected):
     t = make_training()
-    assert s.check_in(t, person, START + minutes(offset)).code == expected
+    assert pipeline.check_in(t, person, START + minutes(offset)).code == expected
 
 
 @pytest.mark.parametrize("offset,late", [(10, False), (10.02, True), (25, True), (-5, False)])
 def test_late_after_ten_minutes(make_training, person, offset, late):
     t = make_training()
-    outcome = s.check_in(t, person, START + minutes(offset))
-    assert outcome.code == s.CHECKED_IN and outcome.late is late
+    outcome = pipeline.check_in(t, person, START + minutes(offset))
+    assert outcome.code == outcomes.CHECKED_IN and outcome.late is late
     assert Attendance.get().late is late
 
 
 @pytest.mark.parametrize("offset,expected", [
-    (-16, s.NOT_OPEN), (-15, s.CHECKED_OUT), (60, s.CHECKED_OUT), (61, s.CLOSED),
+    (-16, outcomes.NOT_OPEN), (-15, outcomes.CHECKED_OUT), (60, outcomes.CHECKED_OUT), (61, outcomes.CLOSED),
 ])
 def test_checkout_window_edges(make_training, person, offset, expected):
     t = make_training(checkout_required=True)
-    s.check_in(t, person, START)
-    assert s.check_out(t, person, END + minutes(offset)).code == expected
+    pipeline.check_in(t, person, START)
+    assert pipeline.check_out(t, person, END + minutes(offset)).code == expected
 
 
 def test_not_open_says_when_it_opens(make_training, person, app):
     t = make_training()
-    outcome = s.check_in(t, person, START - minutes(45))
-    assert outcome.code == s.NOT_OPEN and outcome.at == START - minutes(30)
+    outcome = pipeline.check_in(t, person, START - minutes(45))
+    assert outcome.code == outcomes.NOT_OPEN and outcome.at == START - minutes(30)
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        assert "09:30" not in s.message(outcome) and "08:30" in s.message(outcome)
+        assert "09:30" not in outcomes.message(outcome) and "08:30" in outcomes.message(outcome)
 
 
 def test_cancelled_and_audience(make_training, make_user, world, person):
     t = make_training(status="cancelled")
-    assert s.check_in(t, person, START).code == s.CANCELLED
+    assert pipeline.check_in(t, person, START).code == outcomes.CANCELLED
     other_county = make_user("practitioner", county=world["b"])
     t2 = make_training()
-    assert s.check_in(t2, other_county, START).code == s.NOT_AUDIENCE
+    assert pipeline.check_in(t2, other_county, START).code == outcomes.NOT_AUDIENCE
     t3 = make_training(audience="firms")
     TrainingFirm.create(training=t3, firm=world["firm_b"])
-    assert s.check_in(t3, person, START).code == s.NOT_AUDIENCE
-    assert s.check_in(t3, other_county, START).code == s.CHECKED_IN
+    assert pipeline.check_in(t3, person, START).code == outcomes.NOT_AUDIENCE
+    assert pipeline.check_in(t3, other_county, START).code == outcomes.CHECKED_IN
     city_wide = make_training(organiser=world["city"])
-    assert s.check_in(city_wide, other_county, START).code == s.CHECKED_IN
+    assert pipeline.check_in(city_wide, other_county, START).code == outcomes.CHECKED_IN
     assert Attendance.select().count() == 2
 
 
 def test_second_scan_changes_nothing(make_training, person):
     t = make_training()
-    first = s.check_in(t, person, START - minutes(5))
-    again = s.check_in(t, person, START + minutes(20))
-    assert again.code == s.ALREADY_IN and again.at == first.at and not again.late
+    first = pipeline.check_in(t, person, START - minutes(5))
+    again = pipeline.check_in(t, person, START + minutes(20))
+    assert again.code == outcomes.ALREADY_IN and again.at == first.at and not again.late
     assert Attendance.select().count() == 1 and Entry.select().count() == 1
 
 
 def test_already_in_even_after_the_window_closed(make_training, person):
     t = make_training()
-    s.check_in(t, person, START)
-    assert s.check_in(t, person, START + minutes(90)).code == s.ALREADY_IN
+    pipeline.check_in(t, person, START)
+    assert pipeline.check_in(t, person, START + minutes(90)).code == outcomes.ALREADY_IN
 
 
 def test_checkout_needs_a_checkin(make_training, person):
     t = make_training(checkout_required=True)
-    assert s.check_out(t, person, END).code == s.NOT_CHECKED_IN
+    assert pipeline.check_out(t, person, END).code == outcomes.NOT_CHECKED_IN
     assert Attendance.select().count() == 0
 
 
@@ -118,9 +120,9 @@ def credited(training, person):
 ])
 def test_credit_with_checkout(make_training, person, in_offset, out_offset, hours):
     t = make_training(checkout_required=True)
-    s.check_in(t, person, START + minutes(in_offset))
+    pipeline.check_in(t, person, START + minutes(in_offset))
     assert credited(t, person) == (Decimal("0"), True)  # waits for check-out
-    outcome = s.check_out(t, person, END + minutes(out_offset))
+    outcome = pipeline.check_out(t, person, END + minutes(out_offset))
     assert outcome.hours == Decimal(hours)
     assert credited(t, person) == (Decimal(hours), False)
     entry = Entry.get()
@@ -131,30 +133,30 @@ def test_credit_with_checkout(make_training, person, in_offset, out_offset, hour
 
 def test_credit_without_checkout_required(make_training, person):
     t = make_training()
-    s.check_in(t, person, START + minutes(10))
+    pipeline.check_in(t, person, START + minutes(10))
     assert credited(t, person) == (Decimal("3"), False)
-    other = s.check_in(make_training(), person, START + minutes(20))
+    other = pipeline.check_in(make_training(), person, START + minutes(20))
     assert other.late
     # 160/180 × 3 = 2.666… → 2.5
-    assert Attendance.get(Attendance.training == other.training.id).credited_hours == Decimal("2.5")
+    assert Attendance.get(Attendance.training == other.subject.id).credited_hours == Decimal("2.5")
 
 
 def test_no_checkout_when_required_gives_no_credit_and_needs_review(make_training, person):
     t = make_training(checkout_required=True)
-    s.check_in(t, person, START)
+    pipeline.check_in(t, person, START)
     assert credited(t, person) == (Decimal("0"), True)
     assert Entry.select().count() == 0
 
 
 def test_left_early_is_pro_rata_rounded_down(make_training, person, make_user):
     t = make_training(checkout_required=True)
-    s.check_in(t, person, START)
+    pipeline.check_in(t, person, START)
     row = Attendance.get()
     admin = make_user("county_admin")
     # Left after 100 minutes: 100/180 × 3 = 1.666… → 1.5
-    s.correct_times(admin, t, row, START, START + minutes(100), "left at the break")
+    att.correct_times(admin, t, row, START, START + minutes(100), "left at the break")
     assert credited(t, person) == (Decimal("1.5"), False)
-    s.correct_times(admin, t, row, START, END, "came back")
+    att.correct_times(admin, t, row, START, END, "came back")
     assert credited(t, person) == (Decimal("3"), False)
     assert Entry.select().count() == 1 and Entry.get().hours == Decimal("3")
 
@@ -163,69 +165,69 @@ def test_excuse_and_mark_present(make_training, person, make_user):
     t = make_training(checkout_required=True)
     admin = make_user("county_admin")
     with pytest.raises(s.DomainError):
-        s.mark_present(admin, t, person.id, "  ")
-    s.excuse(admin, t, person.id, "在外地出庭")
+        att.mark_present(admin, t, person.id, "  ")
+    att.excuse(admin, t, person.id, "在外地出庭")
     assert Attendance.get().status == "excused"
-    row = s.mark_present(admin, t, person.id, "无智能手机，工作人员核实身份")
+    row = att.mark_present(admin, t, person.id, "无智能手机，工作人员核实身份")
     assert (row.status, row.method_in, row.checked_out_at) == ("present", "staff", END)
     assert credited(t, person) == (Decimal("3"), False)
     with pytest.raises(s.DomainError):
-        s.mark_present(admin, t, person.id, "again")
+        att.mark_present(admin, t, person.id, "again")
 
 
 # ------------------------------------------------------------------ scanning a code
 
 def test_scan_with_the_projector_code(make_training, person):
     t = make_training()
-    outcome = s.scan(person, code_at(t, "in", START), START)
-    assert outcome.code == s.CHECKED_IN and Attendance.get().method_in == "qr"
+    outcome = pipeline.scan(person, code_at(t, "in", START), START)
+    assert outcome.code == outcomes.CHECKED_IN and Attendance.get().method_in == "qr"
 
 
 def test_scan_expired_code(make_training, person):
     t = make_training()
-    outcome = s.scan(person, code_at(t, "in", START), START + datetime.timedelta(seconds=25))
-    assert outcome.code == s.EXPIRED and Attendance.select().count() == 0
+    outcome = pipeline.scan(person, code_at(t, "in", START), START + datetime.timedelta(seconds=25))
+    assert outcome.code == outcomes.EXPIRED and Attendance.select().count() == 0
 
 
 def test_stale_code_is_flagged_not_refused(make_training, person):
     t = make_training()
-    outcome = s.scan(person, code_at(t, "in", START), START + datetime.timedelta(seconds=17))
-    assert outcome.code == s.CHECKED_IN and Attendance.get().flags == "stale_code"
+    outcome = pipeline.scan(person, code_at(t, "in", START), START + datetime.timedelta(seconds=17))
+    assert outcome.code == outcomes.CHECKED_IN and Attendance.get().flags == "stale_code"
 
 
 def test_scan_for_another_training(make_training, person):
     mine, other = make_training(), make_training(title="另一场")
-    outcome = s.scan(person, code_at(other, "in", START), START, expected_training=mine)
-    assert outcome.code == s.OTHER_TRAINING and outcome.other.id == other.id
+    outcome = pipeline.scan(person, code_at(other, "in", START), START, expected=mine)
+    assert outcome.code == outcomes.OTHER_TRAINING and outcome.other.id == other.id
 
 
 def test_static_code_only_inside_windows(make_training, person):
     t = make_training(checkout_required=True)
     static = qr.static_code(t)
-    assert s.scan(person, static, START - minutes(40)).code == s.NOT_OPEN
-    assert s.scan(person, static, START).code == s.CHECKED_IN
+    assert pipeline.scan(person, static, START - minutes(40)).code == outcomes.NOT_OPEN
+    assert pipeline.scan(person, static, START).code == outcomes.CHECKED_IN
     assert Attendance.get().method_in == "static"
-    assert s.scan(person, static, START + minutes(20)).code == s.ALREADY_IN
-    assert s.scan(person, static, START + minutes(60)).code == s.NOT_OPEN  # check-out not yet
-    assert s.scan(person, static, END).code == s.CHECKED_OUT
-    assert s.scan(person, static, END + minutes(90)).code == s.ALREADY_OUT
+    assert pipeline.scan(person, static, START + minutes(20)).code == outcomes.ALREADY_IN
+    assert pipeline.scan(person, static, START + minutes(60)).code == outcomes.NOT_OPEN  # check-out not yet
+    assert pipeline.scan(person, static, END).code == outcomes.CHECKED_OUT
+    assert pipeline.scan(person, static, END + minutes(90)).code == outcomes.ALREADY_OUT
 
 
 def test_same_device_for_two_people_is_flagged(make_training, make_user):
     t = make_training()
     a, b = make_user("practitioner"), make_user("practitioner")
-    s.check_in(t, a, START, device="dev-1")
-    outcome = s.check_in(t, b, START, device="dev-1")
-    assert outcome.code == s.CHECKED_IN
+    pipeline.check_in(t, a, START, device="dev-1")
+    outcome = pipeline.check_in(t, b, START, device="dev-1")
+    assert outcome.code == outcomes.CHECKED_IN
     assert Attendance.get(Attendance.user == b.id).flags == "shared_device"
 
 
 def test_typed_code(make_training, person):
     t = make_training()
     typed = qr.typed_code(t.secret, "in", qr.slice_of(unix(START), qr.TYPED_SLICE_SECONDS))
-    outcome = s.scan_typed(person, typed, START)
-    assert outcome.code == s.CHECKED_IN and Attendance.get().method_in == "code"
-    assert s.scan_typed(person, "000000" if typed != "000000" else "111111", START).code == s.EXPIRED
+    outcome = pipeline.scan_typed(person, typed, START)
+    assert outcome.code == outcomes.CHECKED_IN and Attendance.get().method_in == "code"
+    assert pipeline.scan_typed(person, "000000" if typed != "000000" else "111111", START).code == outcomes.EXPIRED
 
 
 # ------------------------------------------------------------------ offline
@@ -234,19 +236,19 @@ def test_offline_scan_accepted_once(make_training, person):
     t = make_training()
     scanned = START + minutes(2)
     code = code_at(t, "in", scanned)
-    first = s.sync_offline(person, code, scanned, "key-1", now=scanned + datetime.timedelta(hours=5))
-    assert first.code == s.CHECKED_IN and Attendance.get().method_in == "offline"
+    first = pipeline.sync_offline(person, code, scanned, "key-1", now=scanned + datetime.timedelta(hours=5))
+    assert first.code == outcomes.CHECKED_IN and Attendance.get().method_in == "offline"
     assert Attendance.get().checked_in_at == scanned
-    again = s.sync_offline(person, code, scanned, "key-1", now=scanned + datetime.timedelta(hours=6))
-    assert again.code == s.ALREADY_IN
+    again = pipeline.sync_offline(person, code, scanned, "key-1", now=scanned + datetime.timedelta(hours=6))
+    assert again.code == outcomes.ALREADY_IN
     assert Attendance.select().count() == 1 and ScanReceipt.select().count() == 1
 
 
-@pytest.mark.parametrize("delay_hours,expected", [(71.9, s.CHECKED_IN), (72.1, s.TOO_OLD)])
+@pytest.mark.parametrize("delay_hours,expected", [(71.9, outcomes.CHECKED_IN), (72.1, outcomes.TOO_OLD)])
 def test_offline_delay_bound(make_training, person, delay_hours, expected):
     t = make_training()
     code = code_at(t, "in", START)
-    outcome = s.sync_offline(person, code, START, f"k{delay_hours}",
+    outcome = pipeline.sync_offline(person, code, START, f"k{delay_hours}",
                              now=START + datetime.timedelta(hours=delay_hours))
     assert outcome.code == expected
 
@@ -254,10 +256,10 @@ def test_offline_delay_bound(make_training, person, delay_hours, expected):
 def test_offline_claimed_time_must_match_the_code(make_training, person):
     t = make_training()
     code = code_at(t, "in", START)
-    outcome = s.sync_offline(person, code, START + minutes(5), "k", now=START + minutes(30))
-    assert outcome.code == s.TIME_MISMATCH and Attendance.select().count() == 0
-    future = s.sync_offline(person, code, START, "k2", now=START - minutes(10))
-    assert future.code == s.TIME_MISMATCH
+    outcome = pipeline.sync_offline(person, code, START + minutes(5), "k", now=START + minutes(30))
+    assert outcome.code == outcomes.TIME_MISMATCH and Attendance.select().count() == 0
+    future = pipeline.sync_offline(person, code, START, "k2", now=START - minutes(10))
+    assert future.code == outcomes.TIME_MISMATCH
 
 
 # ------------------------------------------------------------------ concurrency
@@ -287,23 +289,23 @@ def _in_threads(app, n, work):
 
 def test_concurrent_identical_checkins(app, make_training, person):
     t = make_training()
-    results = _in_threads(app, 8, lambda: s.check_in(t, person, START).code)
-    assert sorted(results) == [s.ALREADY_IN] * 7 + [s.CHECKED_IN]
+    results = _in_threads(app, 8, lambda: pipeline.check_in(t, person, START).code)
+    assert sorted(results) == [outcomes.ALREADY_IN] * 7 + [outcomes.CHECKED_IN]
     assert Attendance.select().count() == 1 and Entry.select().count() == 1
 
 
 def test_concurrent_identical_checkouts(app, make_training, person):
     t = make_training(checkout_required=True)
-    s.check_in(t, person, START)
-    results = _in_threads(app, 8, lambda: s.check_out(t, person, END).code)
-    assert sorted(results) == [s.ALREADY_OUT] * 7 + [s.CHECKED_OUT]
+    pipeline.check_in(t, person, START)
+    results = _in_threads(app, 8, lambda: pipeline.check_out(t, person, END).code)
+    assert sorted(results) == [outcomes.ALREADY_OUT] * 7 + [outcomes.CHECKED_OUT]
     assert Entry.select().count() == 1 and Entry.get().hours == Decimal("3")
 
 
 def test_concurrent_offline_syncs(app, make_training, person):
     t = make_training()
     code = code_at(t, "in", START)
-    results = _in_threads(app, 6, lambda: s.sync_offline(person, code, START, "same-key",
+    results = _in_threads(app, 6, lambda: pipeline.sync_offline(person, code, START, "same-key",
                                                          now=START + minutes(60)).code)
-    assert results.count(s.CHECKED_IN) == 1
+    assert results.count(outcomes.CHECKED_IN) == 1
     assert Attendance.select().count() == 1 and ScanReceipt.select().count() == 1

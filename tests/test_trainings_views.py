@@ -13,8 +13,8 @@ from webapp.accounts.models import AuditEvent
 from webapp.db import utcnow
 from webapp.i18n import to_local
 from webapp.ledger.models import Entry
-from webapp.trainings import qr
-from webapp.trainings import services as s
+from webapp.checkin import codes as qr
+from webapp.checkin import pipeline
 from webapp.trainings.models import Attendance, ScanReceipt, Training
 
 
@@ -105,7 +105,7 @@ def test_late_checkin_says_late(client, live_training, person):
 
 def test_checkout_credits_hours(client, live_training, person):
     t = live_training(start_in=-175, checkout_required=True)
-    s.check_in(t, person, t.start_at)
+    pipeline.check_in(t, person, t.start_at)
     client.login(person)
     code, message = outcome_of(scan_and_confirm(client, t, "out"))
     assert code == "checked_out"
@@ -254,7 +254,7 @@ def test_offline_sync_too_old(client, live_training, person, monkeypatch):
     client.login(person)
     scanned = qr.now_seconds()
     body = {"url": code_path(t), "scanned_at": int(scanned * 1000), "key": "x" * 20}
-    monkeypatch.setattr("webapp.trainings.services.utcnow",
+    monkeypatch.setattr("webapp.checkin.pipeline.utcnow",
                         lambda: utcnow() + datetime.timedelta(hours=73))
     response = client.c.post("/checkin/sync", json=body, headers={"X-CSRF-Token": client.csrf()})
     assert response.status_code == 422 and response.json["code"] == "too_old"
@@ -348,12 +348,12 @@ def test_practitioner_cannot_manage(client, person, live_training):
 
 def test_projector_and_live_count(client, make_user, live_training, person):
     t = live_training()
-    s.check_in(t, person, utcnow())
+    pipeline.check_in(t, person, utcnow())
     client.login(make_user("county_admin"))
     page = soup(client.get(f"/trainings/{t.id}/projector"))
     root = page.find(id="projector")
     assert root["data-secret"] == t.secret and root["data-purpose"] == "in"
-    assert qr.parse(page.find(id="qr-box")["data-first-url"]).training_id == t.id
+    assert qr.parse(page.find(id="qr-box")["data-first-url"]).subject_id == t.id
     assert re.fullmatch(r"\d{3} \d{3}", text_of(page.find(id="typed-code")))
     assert page.find("script", src=re.compile("projector.js"))
     assert text_of(page.find(id="count-in")) == "1"
@@ -385,7 +385,7 @@ def test_poster_and_calendar(client, make_user, live_training, person):
 def test_sheet_page_and_fragment(client, make_user, live_training, person):
     t = live_training()
     absent = make_user("practitioner", name="缺席者")
-    s.check_in(t, person, utcnow())
+    pipeline.check_in(t, person, utcnow())
     client.login(make_user("county_admin"))
     page = client.get(f"/trainings/{t.id}/attendance")
     rows = {r["data-user"]: r["class"] for r in soup(page).select("#sheet tbody tr")}
@@ -418,14 +418,15 @@ def test_mark_present_excuse_correct(client, make_user, live_training, person):
     row = Attendance.get()
     assert row.late and row.credited_hours == Decimal("2.25")  # 140/180 × 3 = 2.33 → 2.25
     assert client.post(url, {"action": "excuse", "reason": "出庭"}).status_code == 303
-    assert Attendance.get().status == "excused" and Entry.get().hours == 0
+    # The credit is withdrawn (kept in the history), not left as a 0-hour line.
+    assert Attendance.get().status == "excused" and Entry.get().status == "withdrawn"
     actions = [a.action for a in AuditEvent.select().order_by(AuditEvent.id)]
     assert actions == ["attendance.mark_present", "attendance.correct", "attendance.excuse"]
 
 
 def test_export_and_signin_sheet(client, make_user, live_training, person):
     t = live_training()
-    s.check_in(t, person, utcnow())
+    pipeline.check_in(t, person, utcnow())
     client.login(make_user("county_admin"))
     response = client.get(f"/trainings/{t.id}/attendance.xlsx")
     sheet = load_workbook(io.BytesIO(response.get_data())).active

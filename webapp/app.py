@@ -19,6 +19,8 @@ from .errors import DomainError
 from .ledger.views import ledger_bp
 from .pwa import pwa_bp
 from .targets.views import home_bp
+from .checkin.views import checkin_bp
+from .trainings import category_views  # noqa: F401  (its routes join trainings_bp)
 from .trainings.views import trainings_bp
 
 
@@ -36,7 +38,7 @@ def create_app(overrides=None):
     # The locale depends on the user, so the actor must load before anything renders;
     # before_request functions run in registration order and the db hook came first.
 
-    for bp in (auth_bp, admin_bp, home_bp, pwa_bp, trainings_bp, ledger_bp, branches_bp):
+    for bp in (auth_bp, admin_bp, home_bp, pwa_bp, trainings_bp, checkin_bp, ledger_bp, branches_bp):
         app.register_blueprint(bp)
 
     cli.init_app(app)

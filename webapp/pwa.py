@@ -31,7 +31,7 @@ SHELL = [
 # a scan can be kept, and the Log tab with its three forms, so an entry can be kept. Each view
 # is decorated with @keep_offline, and each page is kept only under its one URL.
 KEPT_PAGES = [
-    ("trainings.scanner", {}),
+    ("checkin.scanner", {}),
     ("ledger.log", {}),
     ("ledger.new", {"kind": "public_service"}),
     ("ledger.new", {"kind": "legal_aid"}),

@@ -5,7 +5,6 @@ The camera is chromium's fake device playing a .y4m file that each test writes f
 current at that moment (chromium reads the file again at every getUserMedia).
 """
 import datetime
-import json
 import os
 import secrets
 from decimal import Decimal
@@ -20,7 +19,7 @@ from tests.browser.seed import PEOPLE
 from tests.helpers import PASSWORD
 from webapp.accounts.models import Region, User
 from webapp.db import utcnow
-from webapp.trainings import qr
+from webapp.checkin import codes as qr
 from webapp.trainings.models import Attendance, ScanReceipt, Training, TrainingCategory
 
 PROJECTOR = {"viewport": {"width": 1280, "height": 720}, "device_scale_factor": 1,
@@ -315,7 +314,7 @@ def test_scan_made_offline_is_sent_once_when_back_online(phone, live_server, cam
     [item] = page.evaluate(OUTBOX)  # kept in the one outbox (IndexedDB), as entries are
     assert (item["kind"], item["state"]) == ("scan", "waiting")
     assert item["user"] == str(practitioner_id(live_server))
-    assert qr.parse(item["url"]).training_id == training_id
+    assert qr.parse(item["url"]).subject_id == training_id
     assert attendance(live_server, training_id) == []  # nothing reached the server
     screenshot(page, "scanner-offline-queue")
     # A typed code cannot be kept (it is checked when it arrives): the page says so and stays.
@@ -421,7 +420,7 @@ def test_a_kept_scan_and_a_kept_entry_survive_a_browser_restart_and_are_sent_onc
     assert sorted((i["kind"], i["user"], i["state"]) for i in kept) == [
         ("entry", me, "waiting"), ("scan", me, "waiting")]
     scan = next(i for i in kept if i["kind"] == "scan")
-    assert qr.parse(scan["url"]).training_id == training_id
+    assert qr.parse(scan["url"]).subject_id == training_id
     assert key in [i["key"] for i in kept]
     assert attendance(live_server, training_id) == [] and entries_with_key(live_server, key) == 0
     context.close()

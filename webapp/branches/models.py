@@ -71,7 +71,7 @@ class BranchActivity(BaseModel):
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
 
-    # The QR check-in reuses trainings.qr, which reads these like a training's.
+    # QR check-in (webapp.checkin.codes) reads these as it reads a training's.
     rotation_seconds = 10
 
     class Meta:

@@ -5,7 +5,6 @@ import secrets
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from peewee import JOIN, IntegrityError, fn
 
 from ..accounts.models import Firm, RoleGrant, User
@@ -14,8 +13,12 @@ from ..db import db, utcnow, write_transaction
 from ..errors import Conflict, DomainError
 from ..i18n import local_today, to_local, to_utc
 from ..ledger import evidence as files
+from ..ledger import system
 from ..ledger.models import Entry
+from ..targets.services import targets_for
 from ..web import object_id
+from .labels import (ACTIVITY_LABELS, ATTENDANCE_LABELS, BRANCH_KIND_LABELS,  # noqa: F401
+                     STANDING_LABELS, STATUS_LABELS)
 from .models import (ACTIVITY_KINDS, ActivityAttendance, ActivityPhoto, Branch, BranchActivity,
                      BranchFirm, BranchMember)
 
@@ -25,19 +28,6 @@ CHECKIN_OPENS_BEFORE = datetime.timedelta(minutes=30)
 MISSED_IN_A_ROW = 3
 # Committee and group meetings involve only some members: only those marked count as expected.
 WHOLE_BRANCH_KINDS = ("theme_day", "members_meeting", "party_lecture", "other")
-
-BRANCH_KIND_LABELS = {"independent": _l("Independent branch"), "joint": _l("Joint branch")}
-ACTIVITY_LABELS = {
-    "theme_day": _l("Theme party day"),
-    "members_meeting": _l("Branch members' meeting"),
-    "committee_meeting": _l("Branch committee meeting"),
-    "group_meeting": _l("Party group meeting"),
-    "party_lecture": _l("Party lecture"),
-    "other": _l("Other activity"),
-}
-STANDING_LABELS = {"full": _l("Full member"), "probationary": _l("Probationary member")}
-ATTENDANCE_LABELS = {"present": _l("Present"), "excused": _l("Excused"), "absent": _l("Absent")}
-STATUS_LABELS = {"planned": _l("Planned"), "held": _l("Held"), "cancelled": _l("Cancelled")}
 
 
 def _truthy(value):
@@ -426,7 +416,7 @@ def save_activity(actor, branch, clean, uploads=(), activity=None):
                 for key, value in clean.items():
                     setattr(activity, key, value)
                 activity.save()
-                _refresh_entries(activity)
+                refresh_entries(activity)
                 action = "activity.update"
             for upload in uploads:
                 stored, paths = _store_photo(upload)
@@ -442,6 +432,18 @@ def save_activity(actor, branch, clean, uploads=(), activity=None):
     return activity
 
 
+def entry_fields(activity):
+    """The fields a present member's ledger entry takes from the activity."""
+    return {"date": to_local(activity.start_at).date(), "hours": duration_hours(activity),
+            "category": activity.kind, "description": activity.topic[:4000],
+            "place": (activity.place or "")[:120]}
+
+
+def refresh_entries(activity):
+    """Bring the activity's ledger entries in step with its date, length and topic."""
+    system.refresh("party_activity", "activity", activity.id, **entry_fields(activity))
+
+
 def cancel_activity(actor, activity):
     """Cancel an activity; the ledger entries it gave are withdrawn, never deleted."""
     if activity.status == "cancelled":
@@ -449,9 +451,7 @@ def cancel_activity(actor, activity):
     with write_transaction():
         activity.status = "cancelled"
         activity.save(only=[BranchActivity.status])
-        withdrawn = (Entry.update(status="withdrawn", updated_at=utcnow())
-                     .where(Entry.activity == activity.id, Entry.kind == "party_activity",
-                            Entry.status == "recorded").execute())
+        withdrawn = system.withdraw_all("party_activity", "activity", activity.id)
         audit(actor, "activity.cancel", activity, activity.branch.county_id,
               {"topic": activity.topic, "entries_withdrawn": withdrawn})
     return activity
@@ -508,192 +508,19 @@ def remove_photo(actor, activity, photo):
     files.remove_files([photo_path(photo.stored_name), photo_path(photo.stored_name, thumb=True)])
 
 
-# ------------------------------------------------------------------ attendance
-
-def _on_roll(day):
-    return (((BranchMember.joined_on.is_null()) | (BranchMember.joined_on <= day))
-            & ((BranchMember.left_on.is_null()) | (BranchMember.left_on > day)))
-
-
-def roster(activity):
-    """Everyone on the activity's list: members on its day, and anyone already marked.
-
-    Returns a list of dicts: user, standing, row (ActivityAttendance or None), state
-    ('present', 'excused', 'absent' or 'unmarked').
-    """
-    day = to_local(activity.start_at).date()
-    members = {m.user_id: m for m in (
-        BranchMember.select(BranchMember, User).join(User)
-        .where(BranchMember.branch == activity.branch_id, _on_roll(day)))}
-    rows = {r.user_id: r for r in (ActivityAttendance.select(ActivityAttendance, User).join(User)
-                                   .where(ActivityAttendance.activity == activity.id))}
-    people = {uid: m.user for uid, m in members.items()}
-    for uid, row in rows.items():
-        people.setdefault(uid, row.user)
-    secretary = activity.branch.secretary_id
-    result = []
-    for uid, person in people.items():
-        row = rows.get(uid)
-        result.append({"user": person, "row": row,
-                       "standing": members[uid].standing if uid in members else "",
-                       "state": row.status if row else "unmarked"})
-    result.sort(key=lambda r: (r["user"].id != secretary, r["user"].name, r["user"].id))
-    return result
-
-
-def counts_from(activity, entries):
-    """Return expected (应到), present (实到), excused, absent and unmarked from a roster."""
-    whole = activity.kind in WHOLE_BRANCH_KINDS
-    result = {"present": 0, "excused": 0, "absent": 0, "unmarked": 0}
-    for item in entries:
-        result[item["state"]] += 1
-    counted = result["present"] + result["excused"] + result["absent"]
-    result["expected"] = counted + (result["unmarked"] if whole else 0)
-    result["missing"] = result["absent"] + (result["unmarked"] if whole else 0)
-    return result
-
-
-def counts(activity):
-    """Expected and actual attendance of one activity."""
-    return counts_from(activity, roster(activity))
-
-
-def _check_markable(activity, now):
-    if activity.status == "cancelled":
-        raise DomainError(_("This activity was cancelled."))
-    if activity.start_at - CHECKIN_OPENS_BEFORE > now:
-        raise DomainError(_("This activity has not started yet. Record attendance when it is "
-                            "held."))
-
-
-def _entry_key(activity_id, user_id):
-    return f"activity:{activity_id}:{user_id}"
-
-
-def _entry_fields(activity):
-    return {"date": to_local(activity.start_at).date(), "hours": duration_hours(activity),
-            "category": activity.kind, "description": activity.topic[:4000],
-            "place": (activity.place or "")[:120]}
-
-
-def sync_entry(activity, user_id, present):
-    """Give a present member exactly one recorded entry; withdraw it (never delete) otherwise."""
-    entry = (Entry.select().where(Entry.activity == activity.id, Entry.user == user_id,
-                                  Entry.kind == "party_activity").order_by(Entry.id).first())
-    now = utcnow()
-    if present:
-        if entry is None:
-            try:
-                with db.atomic():
-                    return Entry.create(user=user_id, kind="party_activity", source="system",
-                                        status="recorded", activity=activity,
-                                        idempotency_key=_entry_key(activity.id, user_id),
-                                        **_entry_fields(activity))
-            except IntegrityError:
-                return Entry.get(Entry.idempotency_key == _entry_key(activity.id, user_id))
-        if entry.status != "recorded":
-            Entry.update(status="recorded", updated_at=now, **_entry_fields(activity)) \
-                .where(Entry.id == entry.id).execute()
-        return entry
-    if entry is not None and entry.status == "recorded":
-        Entry.update(status="withdrawn", updated_at=now).where(Entry.id == entry.id).execute()
-    return entry
-
-
-def _refresh_entries(activity):
-    """Bring the activity's entries in step with its date, length and topic."""
-    (Entry.update(updated_at=utcnow(), **_entry_fields(activity))
-     .where(Entry.activity == activity.id, Entry.kind == "party_activity").execute())
-
-
-def _clean_mark(status, reason):
-    if status not in ATTENDANCE_LABELS:
-        raise DomainError(_("Choose present, excused or absent."), field="status")
-    reason = (reason or "").strip()
-    if status == "excused" and not reason:
-        raise DomainError(_("Write why this member is excused."), field="reason")
-    if len(reason) > 200:
-        raise DomainError(_("The reason is too long (at most 200 characters)."), field="reason")
-    return status, reason if status == "excused" else ""
-
-
-def _held(activity):
-    if activity.status == "planned":
-        (BranchActivity.update(status="held")
-         .where(BranchActivity.id == activity.id, BranchActivity.status == "planned").execute())
-        activity.status = "held"
-
-
-def mark(actor, activity, user_id, status, reason="", now=None):
-    """Mark one person present, excused (with a reason) or absent; correct an earlier mark."""
-    now = now or utcnow()
-    _check_markable(activity, now)
-    status, reason = _clean_mark(status, reason)
-    user_id = _as_id(user_id)
-    person = next((r for r in roster(activity) if r["user"].id == user_id), None)
-    if person is None:
-        raise DomainError(_("This person is not on the branch's list for this activity."),
-                          field="user_id")
-    with write_transaction():
-        row = ActivityAttendance.get_or_none(ActivityAttendance.activity == activity.id,
-                                             ActivityAttendance.user == user_id)
-        created = False
-        if row is None:
-            try:
-                with db.atomic():
-                    row = ActivityAttendance.create(activity=activity, user=user_id,
-                                                    status=status, reason=reason, updated_at=now)
-                created = True
-            except IntegrityError:
-                # A scan got there first (PostgreSQL does not queue writers): correct that row.
-                row = ActivityAttendance.get(ActivityAttendance.activity == activity.id,
-                                             ActivityAttendance.user == user_id)
-        before = None if created else (row.status, row.reason)
-        if before == (status, reason):
-            return row
-        if not created:
-            row.status, row.reason, row.updated_at = status, reason, now
-            if status != "present":
-                row.checked_in_at = None
-            else:
-                row.method = "list"
-            row.save()
-        _held(activity)
-        sync_entry(activity, user_id, status == "present")
-        audit(actor, "attendance.correct" if before else "attendance.mark", activity,
-              activity.branch.county_id,
-              {"user": user_id, "name": person["user"].name,
-               "before": before[0] if before else None, "after": status,
-               "reason": reason})
-    return row
-
-
-def mark_rest_present(actor, activity, now=None):
-    """Mark everyone on the list who is not marked yet as present; return how many."""
-    now = now or utcnow()
-    _check_markable(activity, now)
-    rest = [r["user"] for r in roster(activity) if r["state"] == "unmarked"]
-    if not rest:
-        return 0
-    with write_transaction():
-        done = []
-        for person in rest:
-            try:
-                with db.atomic():
-                    ActivityAttendance.create(activity=activity, user=person, status="present",
-                                              updated_at=now)
-            except IntegrityError:
-                continue  # marked meanwhile (a scan, another phone): keep that mark
-            sync_entry(activity, person.id, True)
-            done.append(person.id)
-        _held(activity)
-        if done:
-            audit(actor, "attendance.mark", activity, activity.branch.county_id,
-                  {"users": done, "after": "present"})
-    return len(done)
-
-
 # ------------------------------------------------------------------ overviews
+
+def is_missing(kind, state, on_roll=True):
+    """Say whether a person counts as missing (缺席) from an activity of this kind.
+
+    Marked absent is missing. Not marked is missing only at a whole-branch activity and only
+    for someone on the branch's roll that day: committee and group meetings expect only
+    those marked, and excused is never missing.
+    """
+    if state == "absent":
+        return True
+    return state in (None, "unmarked") and on_roll and kind in WHOLE_BRANCH_KINDS
+
 
 def _year_bounds(year):
     return (to_utc(datetime.datetime(year, 1, 1)), to_utc(datetime.datetime(year + 1, 1, 1)))
@@ -745,13 +572,12 @@ def member_statuses(activities, members_by_branch):
         if activity.id not in taken:
             continue
         day = to_local(activity.start_at).date()
-        whole = activity.kind in WHOLE_BRANCH_KINDS
         for member in members_by_branch.get(activity.branch_id, []):
             state = marks.get((activity.id, member.user_id))
             if state is None:
                 on_roll = ((member.joined_on is None or member.joined_on <= day)
                            and (member.left_on is None or member.left_on > day))
-                if not (whole and on_roll):
+                if not is_missing(activity.kind, state, on_roll):
                     continue
                 state = "absent"
             result.setdefault(member.user_id, []).append((activity, state))
@@ -814,7 +640,6 @@ def secretary_overview(branch, today):
 
 def theme_day_target(county_id, year):
     """The theme party days a branch should hold in the year (default 12: one a month)."""
-    from ..targets.services import targets_for
     return targets_for(year, county_id=county_id)["theme_days"][0]
 
 

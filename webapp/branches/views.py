@@ -1,20 +1,18 @@
 """Party branches: the county's list, a branch and its members, activities, attendance, QR
 check-in, and a member's party record."""
-import io
 
-from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, request, send_file,
-                   session, url_for)
+from flask import Blueprint, abort, flash, g, request, send_file, url_for
 from flask_babel import gettext as _
 
 from .. import access
 from ..accounts.models import User
 from ..db import utcnow
 from ..errors import DomainError
-from ..web import FormData
-from ..web import is_htmx, redirect_after_post, render
+from ..checkin import views as checkin_views
 from ..i18n import local_today, to_local
-from ..trainings import qr, tickets
-from . import checkin, services
+from ..web import FormData, Sheet, is_htmx, redirect_after_post, render, xlsx_response
+from . import attendance as roll
+from . import services
 from .models import ActivityPhoto, Branch, BranchActivity, BranchMember
 
 branches_bp = Blueprint("branches", __name__)
@@ -109,7 +107,7 @@ def _detail_context(branch, error=None, field=None):
             "too_few": services.too_few(member_counts), "minimum": services.MIN_FULL_MEMBERS,
             "candidates": services.candidates(branch), "row": rows, "today": today,
             "activities": activities, "planned": planned,
-            "counts": {a.id: services.counts(a) for a in activities[:20]},
+            "counts": {a.id: roll.counts(a) for a in activities[:20]},
             "firms": [link.firm for link in branch.firm_links],
             "hints": [h for h in services.firm_hints(branch.county_id, [branch])
                       if h[3] is not None and h[3].id == branch.id],
@@ -187,61 +185,43 @@ def secretary(branch_id):
 @access.roles_required("county_admin")
 def export():
     """The county's branches and this year's activities as an Excel file."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
     today = local_today()
     year = _year()
     branches = list(access.branches(g.actor).where(Branch.active == True)  # noqa: E712
                     .order_by(Branch.name))
-    rows = services.county_overview(branches, year, today)
-    book = Workbook()
-    ws = book.active
-    ws.title = _("Branches")[:31]
-    months = [str(m) for m in range(1, 13)]
-    ws.append([_("Branch"), _("Type"), _("Firms"), _("Secretary"), _("Full members"),
-               _("Probationary members"), _("Theme party days"), _("Target"),
-               _("Expected by now"), _("Activities"), _("Attendance rate (%)"),
-               _("Activity this month")] + [_("Month %(n)s", n=m) for m in months])
-    for row in rows:
+    rows = []
+    for row in services.county_overview(branches, year, today):
         branch = row["branch"]
-        ws.append([branch.name, str(services.BRANCH_KIND_LABELS[branch.kind]),
-                   "、".join(link.firm.name for link in branch.firm_links)
-                   + ("、" + _("township justice office") if branch.includes_justice_office else ""),
-                   branch.secretary.name if branch.secretary_id else "",
-                   row["counts"]["full"], row["counts"]["probationary"], row["theme_days"],
-                   float(row["target"]), float(row["expected_now"]), row["activities"],
-                   row["rate"], _("no") if row["none_this_month"] else _("yes")]
-                  + row["by_month"])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    ws.column_dimensions["A"].width = 30
-    ws.column_dimensions["C"].width = 30
-    sheet = book.create_sheet(_("Activities")[:31])
-    sheet.append([_("Branch"), _("Date"), _("Start"), _("End"), _("Duration (hours)"), _("Type"),
-                  _("Topic"), _("Place"), _("Expected"), _("Present"), _("Excused"), _("Absent"),
-                  _("Absent members")])
+        rows.append([branch.name, services.BRANCH_KIND_LABELS[branch.kind],
+                     "、".join(link.firm.name for link in branch.firm_links)
+                     + ("、" + _("township justice office") if branch.includes_justice_office else ""),
+                     branch.secretary.name if branch.secretary_id else "",
+                     row["counts"]["full"], row["counts"]["probationary"], row["theme_days"],
+                     float(row["target"]), float(row["expected_now"]), row["activities"],
+                     row["rate"], _("no") if row["none_this_month"] else _("yes")]
+                    + row["by_month"])
     names = {b.id: b.name for b in branches}
+    held = []
     for activity in services.held_in_year(names, year):
-        roster = services.roster(activity)
-        totals = services.counts_from(activity, roster)
-        absent = [r["user"].name for r in roster if r["state"] == "absent"
-                  or (r["state"] == "unmarked" and activity.kind in services.WHOLE_BRANCH_KINDS)]
+        roster = roll.roster(activity)
+        totals = roll.counts_from(activity, roster)
+        absent = [r["user"].name for r in roster if services.is_missing(activity.kind, r["state"])]
         start, end = to_local(activity.start_at), to_local(activity.end_at)
-        sheet.append([names[activity.branch_id], start.date().isoformat(), start.strftime("%H:%M"),
-                      end.strftime("%H:%M"), float(services.duration_hours(activity)),
-                      str(services.ACTIVITY_LABELS[activity.kind]), activity.topic, activity.place,
-                      totals["expected"], totals["present"], totals["excused"],
-                      totals["missing"], "、".join(absent)])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.column_dimensions["A"].width = 30
-    sheet.column_dimensions["G"].width = 40
-    buffer = io.BytesIO()
-    book.save(buffer)
-    response = current_app.make_response(buffer.getvalue())
-    response.mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response.headers["Content-Disposition"] = f'attachment; filename="branches-{year}.xlsx"'
-    return response
+        held.append([names[activity.branch_id], start.date().isoformat(), start.strftime("%H:%M"),
+                     end.strftime("%H:%M"), float(services.duration_hours(activity)),
+                     services.ACTIVITY_LABELS[activity.kind], activity.topic, activity.place,
+                     totals["expected"], totals["present"], totals["excused"],
+                     totals["missing"], "、".join(absent)])
+    return xlsx_response(f"branches-{year}.xlsx", [
+        Sheet(_("Branches"), [_("Branch"), _("Type"), _("Firms"), _("Secretary"), _("Full members"),
+                              _("Probationary members"), _("Theme party days"), _("Target"),
+                              _("Expected by now"), _("Activities"), _("Attendance rate (%)"),
+                              _("Activity this month")]
+              + [_("Month %(n)s", n=str(m)) for m in range(1, 13)], rows, widths=(30, None, 30)),
+        Sheet(_("Activities"), [_("Branch"), _("Date"), _("Start"), _("End"), _("Duration (hours)"),
+                                _("Type"), _("Topic"), _("Place"), _("Expected"), _("Present"),
+                                _("Excused"), _("Absent"), _("Absent members")],
+              held, widths=(30, None, None, None, None, None, 40))])
 
 
 # ------------------------------------------------------------------ secretary: activities
@@ -274,7 +254,7 @@ def activities():
                   planned=[a for a in rows if a.status == "planned"],
                   held=[a for a in rows if a.status == "held"],
                   cancelled=[a for a in rows if a.status == "cancelled"],
-                  counts={a.id: services.counts(a) for a in rows if a.status == "held"})
+                  counts={a.id: roll.counts(a) for a in rows if a.status == "held"})
 
 
 def _activity_data(activity, branch, today):
@@ -328,9 +308,9 @@ def activity_form(activity_id=None):
 def activity(activity_id):
     """One activity: facts, expected and actual attendance, photos, and what to do next."""
     item = _activity(activity_id)
-    roster = services.roster(item)
+    roster = roll.roster(item)
     return render("branches/activity.html", activity=item, roster=roster,
-                  counts=services.counts_from(item, roster), photos=list(item.photos),
+                  counts=roll.counts_from(item, roster), photos=list(item.photos),
                   hours=services.duration_hours(item),
                   can_manage=g.actor.role == "secretary",
                   markable=item.start_at - services.CHECKIN_OPENS_BEFORE <= utcnow(),
@@ -338,7 +318,7 @@ def activity(activity_id):
 
 
 def _checkin_open(item):
-    opens, closes = checkin.window(item)
+    opens, closes = roll.window(item)
     return item.status != "cancelled" and opens <= utcnow() <= closes
 
 
@@ -390,8 +370,8 @@ def photo_remove(photo_id):
 # ------------------------------------------------------------------ attendance
 
 def _attendance_context(item, error=None, error_user=None, form=None):
-    roster = services.roster(item)
-    return {"activity": item, "roster": roster, "counts": services.counts_from(item, roster),
+    roster = roll.roster(item)
+    return {"activity": item, "roster": roster, "counts": roll.counts_from(item, roster),
             "error": error, "error_user": error_user, "form": form or {},
             "whole": item.kind in services.WHOLE_BRANCH_KINDS,
             "not_started": item.start_at - services.CHECKIN_OPENS_BEFORE > utcnow(),
@@ -409,10 +389,10 @@ def attendance(activity_id):
     user_id = request.form.get("user_id", type=int)
     try:
         if request.form.get("action") == "rest":
-            n = services.mark_rest_present(g.actor.user, item)
+            n = roll.mark_rest_present(g.actor.user, item)
             flash(_("%(n)d more marked present.", n=n), "success")
             return redirect_after_post(url_for("branches.attendance", activity_id=item.id))
-        services.mark(g.actor.user, item, user_id, request.form.get("status"),
+        roll.mark(g.actor.user, item, user_id, request.form.get("status"),
                       request.form.get("reason"))
     except DomainError as exc:
         context = _attendance_context(item, exc.message, user_id, request.form)
@@ -438,106 +418,15 @@ def projector(activity_id):
     item = _activity(activity_id)
     if item.status == "cancelled":
         raise DomainError(_("This activity was cancelled."))
-    code = checkin.current_code(item)
-    return render("branches/projector.html", activity=item, window=checkin.window(item),
-                  first_url=request.url_root.rstrip("/") + checkin.path_of(code),
-                  base_url=request.url_root.rstrip("/"), counts=services.counts(item),
-                  typed=qr.typed_code(item.secret, checkin.PURPOSE,
-                                      qr.slice_of(qr.now_seconds(), qr.TYPED_SLICE_SECONDS)),
-                  server_ms=int(qr.now_seconds() * 1000))
+    return checkin_views.projector(roll, item, "in", "branches/projector.html",
+                                   activity=item)
 
 
 @branches_bp.route("/branch/activities/<int:activity_id>/live")
 @access.roles_required("secretary")
 def live(activity_id):
     """A tiny JSON for the projector: counts, the last few names, the server's clock."""
-    item = _activity(activity_id)
-    body = checkin.live(item)
-    body["now"] = int(qr.now_seconds() * 1000)
-    response = jsonify(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-# ------------------------------------------------------------------ QR check-in: members
-
-def _ticket():
-    return tickets.read_ticket("activity_scan")
-
-
-def _show_result(outcome, status=200):
-    return render("branches/checkin_result.html", outcome=outcome,
-                  message=checkin.message(outcome), clock=to_local(utcnow()).strftime("%H:%M:%S"),
-                  status=status)
-
-
-def remember_result(outcome):
-    """Keep the outcome for the result page and go there (also used by the typed-code form)."""
-    session["activity_scan_result"] = outcome.to_dict()
-    return redirect_after_post(url_for("branches.result"))
-
-
-@branches_bp.route("/c/a/<int:activity_id>/<purpose>/<int:activity_slice>/<activity_mac>")
-def scanned(activity_id, purpose, activity_slice, activity_mac):
-    """A scanned activity code: keep the scan time in a signed ticket, then ask to confirm."""
-    code = checkin.parse(f"/c/a/{activity_id}/{purpose}/{activity_slice}/{activity_mac}")
-    item = BranchActivity.get_or_none(BranchActivity.id == activity_id) if code else None
-    if item is None or not qr.authentic(item.secret, code):
-        return _show_result(checkin.Outcome(checkin.INVALID), 400)
-    state = qr.check(item, code)
-    if state == qr.EXPIRED:
-        return _show_result(checkin.Outcome(checkin.EXPIRED, item), 410)
-    if state not in (qr.FRESH, qr.STALE):
-        return _show_result(checkin.Outcome(checkin.INVALID, item), 400)
-    tickets.write_ticket("activity_scan", item.id, code)
-    return redirect(url_for("branches.confirm"), code=303)
-
-
-@branches_bp.route("/party/checkin", methods=["GET"])
-def confirm():
-    """The confirm page: the activity, one button, and the sign-in form when needed."""
-    ticket = _ticket()
-    if ticket is None:
-        flash(_("Your scan has expired. Scan the code on the screen again."), "error")
-        return redirect(url_for("trainings.scanner"))
-    code, scanned_at = ticket
-    item = BranchActivity.get_or_none(BranchActivity.id == code.training_id)
-    if item is None:
-        return _show_result(checkin.Outcome(checkin.INVALID), 400)
-    return render("branches/checkin_confirm.html", activity=item, scanned_at=scanned_at,
-                  minutes_left=tickets.minutes_left(scanned_at, utcnow()),
-                  next_url=url_for("branches.confirm"), login_value="")
-
-
-@branches_bp.route("/party/checkin", methods=["POST"])
-@access.login_required
-def confirm_post():
-    """Confirm the kept scan: check in at the time of the scan."""
-    ticket = _ticket()
-    session.pop("activity_scan", None)
-    if ticket is None:
-        return remember_result(checkin.Outcome(checkin.EXPIRED))
-    code, scanned_at = ticket
-    return remember_result(checkin.scan(g.user, code, scanned_at))
-
-
-@branches_bp.route("/party/checkin/result")
-@access.login_required
-def result():
-    """The outcome of the last activity scan, with a live clock."""
-    data = session.get("activity_scan_result")
-    if not data:
-        return redirect(url_for("trainings.scanner"))
-    return _show_result(checkin.Outcome.from_dict(data))
-
-
-def sync_json(user, code, scanned_at):
-    """Answer an offline activity scan sent by the Scan tab (as trainings.sync does)."""
-    outcome = checkin.sync_offline(user, code, scanned_at)
-    body = outcome.to_dict()
-    body["message"] = checkin.message(outcome)
-    body["title"] = outcome.activity.topic if outcome.activity else ""
-    return jsonify(body), 200 if outcome.ok else 422
+    return checkin_views.live(roll, _activity(activity_id))
 
 
 # ------------------------------------------------------------------ member: my party record

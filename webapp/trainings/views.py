@@ -1,10 +1,9 @@
-"""Trainings: admin pages, the projector, scanning and confirming, the attendance sheet."""
+"""Trainings: admin pages, the projector and poster, the attendance sheet (scanning is webapp.checkin)."""
 import datetime
-import io
-import secrets
 
-from flask import (Blueprint, abort, current_app, flash, g, jsonify, make_response, redirect,
-                   request, session, url_for)
+import qrcode
+import qrcode.image.svg
+from flask import Blueprint, abort, current_app, flash, g, make_response, request, url_for
 from flask_babel import format_decimal, get_locale, gettext as _
 from peewee import JOIN
 
@@ -12,18 +11,16 @@ from .. import access
 from ..accounts.models import Firm, User
 from ..db import utcnow
 from ..errors import DomainError
-from ..web import FormData
-from ..web import redirect_after_post, render
+from ..checkin import codes
+from ..checkin import views as checkin_views
 from ..i18n import local_today, to_local, to_utc
-from ..pwa import keep_offline
-from . import qr
-from . import services, tickets
+from ..web import FormData, Sheet, redirect_after_post, render, xlsx_response
+from . import attendance, categories, services
 from .models import Attendance, Training
 
 trainings_bp = Blueprint("trainings", __name__)
 
 ADMINS = ("county_admin", "city_admin")
-DEVICE_COOKIE = "gl_device"
 
 
 def _load(training_id):
@@ -31,7 +28,7 @@ def _load(training_id):
 
 
 def _code_url(code):
-    return request.url_root.rstrip("/") + qr.path_of(code)
+    return request.url_root.rstrip("/") + codes.path_of(code)
 
 
 # ------------------------------------------------------------------ admin: list, create, edit
@@ -52,8 +49,8 @@ def _form_choices(training=None):
     firms = services.firm_choices(g.actor)
     people = list(access.people(g.actor).where(User.active == True, User.firm.is_null(False))  # noqa: E712
                   .order_by(User.firm, User.name))
-    services.ensure_categories()
-    return services.form_categories(g.actor, training), firms, people
+    categories.ensure_categories()
+    return categories.form_categories(g.actor, training), firms, people
 
 
 def _form_data(training):
@@ -116,10 +113,10 @@ def detail(training_id):
     """One training: facts, windows, and the ways to run it."""
     training = _load(training_id)
     return render("trainings/detail.html", training=training,
-                  counts=services.counts(training),
+                  counts=attendance.counts(training),
                   geofence=current_app.config["TRAINING_GEOFENCE_METRES"],
-                  checkin=services.checkin_window(training),
-                  checkout=services.checkout_window(training))
+                  checkin=attendance.checkin_window(training),
+                  checkout=attendance.checkout_window(training))
 
 
 @trainings_bp.route("/trainings/<int:training_id>/cancel", methods=["POST"])
@@ -140,35 +137,19 @@ def projector(training_id):
     """Full-screen rotating QR; the page computes each code itself from the training's secret."""
     training = _load(training_id)
     purpose = "out" if request.args.get("purpose") == "out" else "in"
-    code = qr.current_code(training, purpose)
-    window = services.window_of(training, purpose)
-    return render("trainings/projector.html", training=training, purpose=purpose,
-                  first_url=_code_url(code), window=window, counts=services.counts(training),
-                  base_url=request.url_root.rstrip("/"),
-                  typed=qr.typed_code(training.secret, purpose,
-                                      qr.slice_of(qr.now_seconds(), qr.TYPED_SLICE_SECONDS)),
-                  server_ms=int(qr.now_seconds() * 1000))
+    return checkin_views.projector(attendance, training, purpose, "trainings/projector.html",
+                                   training=training)
 
 
 @trainings_bp.route("/trainings/<int:training_id>/live")
 @access.roles_required(*ADMINS)
 def live(training_id):
     """A tiny JSON for the projector: counts, the last few names, the server's clock."""
-    training = _load(training_id)
-    counts = services.counts(training)
-    last = (Attendance.select(User.name).join(User)
-            .where(Attendance.training == training.id, Attendance.checked_in_at.is_null(False))
-            .order_by(Attendance.updated_at.desc()).limit(5).tuples())
-    response = jsonify({"in": counts["in"], "out": counts["out"], "expected": counts["expected"],
-                        "names": [n for (n,) in last], "now": int(qr.now_seconds() * 1000)})
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return checkin_views.live(attendance, _load(training_id))
 
 
 def qr_svg(text):
     """Return an SVG QR code (inline markup, no styles) for the text."""
-    import qrcode
-    import qrcode.image.svg
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=2,
                         error_correction=qrcode.constants.ERROR_CORRECT_M)
     svg = image.to_string(encoding="unicode")
@@ -182,166 +163,10 @@ def qr_svg(text):
 def poster(training_id):
     """A printable static QR for venues without a screen (valid only inside the windows)."""
     training = _load(training_id)
-    url = _code_url(qr.static_code(training))
+    url = _code_url(codes.static_code(training))
     return render("trainings/poster.html", training=training, svg=qr_svg(url), url=url,
-                  checkin=services.checkin_window(training),
-                  checkout=services.checkout_window(training))
-
-
-# ------------------------------------------------------------------ scanning
-
-def _ticket():
-    return tickets.read_ticket("scan")
-
-
-def _show_result(outcome, status=200):
-    return render("trainings/result.html", outcome=outcome, message=services.message(outcome),
-                  clock=to_local(utcnow()).strftime("%H:%M:%S"), status=status)
-
-
-def _remember_result(outcome):
-    session["scan_result"] = outcome.to_dict()
-    return redirect_after_post(url_for("trainings.result"))
-
-
-@trainings_bp.route("/c/<int:training_id>/<purpose>/<int:slice_no>/<mac>")
-def scanned(training_id, purpose, slice_no, mac):
-    """A scanned code: keep the scan time in a signed ticket first, then ask to confirm."""
-    code = qr.parse(f"/c/{training_id}/{purpose}/{slice_no}/{mac}")
-    training = Training.get_or_none(Training.id == training_id) if code else None
-    if training is None or not qr.authentic(training.secret, code):
-        return _show_result(services.Outcome(services.INVALID), 400)
-    expected = request.args.get("for", type=access.object_id)
-    if expected is not None and expected != training.id and g.get("user") is not None:
-        # Only a training the person may see is named back to them.
-        mine = services.for_person(g.user).where(Training.id == expected).first()
-        if mine is not None:
-            return _show_result(services.Outcome(services.OTHER_TRAINING, mine, other=training), 409)
-    state = qr.check(training, code)
-    if state == qr.EXPIRED:
-        return _show_result(services.Outcome(services.EXPIRED, training), 410)
-    if state not in (qr.FRESH, qr.STALE):
-        return _show_result(services.Outcome(services.INVALID, training), 400)
-    tickets.write_ticket("scan", training.id, code)
-    return redirect(url_for("trainings.confirm"), code=303)
-
-
-def _device_id():
-    return (request.cookies.get(DEVICE_COOKIE) or "")[:64]
-
-
-@trainings_bp.route("/checkin", methods=["GET"])
-def confirm():
-    """The confirm page: training, one button, and the sign-in form when needed."""
-    ticket = _ticket()
-    if ticket is None:
-        flash(_("Your scan has expired. Scan the code on the screen again."), "error")
-        return redirect(url_for("trainings.scanner"))
-    code, scanned_at = ticket
-    training = Training.get_or_none(Training.id == code.training_id)
-    if training is None:
-        return _show_result(services.Outcome(services.INVALID), 400)
-    purpose = code.purpose
-    if purpose == "static":
-        purpose = "in" if scanned_at <= services.checkin_window(training)[1] else "out"
-    response = render("trainings/confirm.html", training=training, purpose=purpose,
-                      scanned_at=scanned_at,
-                      minutes_left=tickets.minutes_left(scanned_at, utcnow()),
-                      next_url=url_for("trainings.confirm"), login_value="")
-    if not _device_id():
-        response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(16), max_age=3 * 365 * 86400,
-                            httponly=True, samesite="Lax",
-                            secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
-    return response
-
-
-@trainings_bp.route("/checkin", methods=["POST"])
-@access.login_required
-def confirm_post():
-    """Confirm the kept scan: check in or out at the time of the scan."""
-    ticket = _ticket()
-    session.pop("scan", None)
-    if ticket is None:
-        return _remember_result(services.Outcome(services.EXPIRED))
-    code, scanned_at = ticket
-    # The phone's position, only when the person ticked the box (used once, never stored).
-    position = None
-    if request.form.get("share_location") == "1":
-        position = services.parse_position(request.form.get("lat"), request.form.get("lng"),
-                                           request.form.get("accuracy"))
-    outcome = services.scan(g.user, code, scanned_at, device=_device_id(), position=position,
-                            geofence=current_app.config["TRAINING_GEOFENCE_METRES"])
-    return _remember_result(outcome)
-
-
-@trainings_bp.route("/checkin/result")
-@access.login_required
-def result():
-    """The outcome of the last scan, with a live clock."""
-    data = session.get("scan_result")
-    if not data:
-        return redirect(url_for("trainings.scanner"))
-    outcome = services.Outcome.from_dict(data)
-    return _show_result(outcome)
-
-
-@trainings_bp.route("/checkin/code", methods=["GET", "POST"])
-@access.login_required
-def typed():
-    """Check in or out with the 6-digit code shown under the QR."""
-    error = None
-    if request.method == "POST":
-        value = "".join(ch for ch in request.form.get("code", "") if ch.isdigit())
-        if len(value) != 6:
-            error = _("Type the 6 digits shown under the code on the screen.")
-        else:
-            outcome = services.scan_typed(g.user, value, utcnow(), device=_device_id())
-            if outcome.code == services.EXPIRED:
-                # No training's code: it may be a party activity's (same codes, see branches).
-                from ..branches import checkin, views as party
-                activity_outcome = checkin.scan_typed(g.user, value, utcnow())
-                if activity_outcome is not None:
-                    return party.remember_result(activity_outcome)
-            return _remember_result(outcome)
-    return render("trainings/typed.html", error=error, status=400 if error else 200)
-
-
-@trainings_bp.route("/scan")
-@access.login_required
-@keep_offline  # the service worker may keep a plain visit for offline scanning (sw.js)
-def scanner():
-    """The Scan tab: the camera, the typed-code form, and scans waiting to be sent."""
-    expected = request.args.get("for", "")
-    return render("trainings/scanner.html", expected=expected if expected.isdigit() else "",
-                  error=None)
-
-
-@trainings_bp.route("/checkin/sync", methods=["POST"])
-@access.login_required
-def sync():
-    """Receive a scan the in-app scanner kept while offline (JSON); answer with the outcome."""
-    data = request.get_json(silent=True)
-    data = data if isinstance(data, dict) else {}  # a JSON list or string is not a scan
-    code = qr.parse(str(data.get("url", "")))
-    try:
-        scanned_at = datetime.datetime.fromtimestamp(float(data.get("scanned_at")) / 1000,
-                                                     datetime.UTC).replace(tzinfo=None)
-    except (TypeError, ValueError, OverflowError, OSError):
-        scanned_at = None
-    key = str(data.get("key") or "")
-    if code is None and scanned_at is not None and 8 <= len(key) <= 64:
-        from ..branches import checkin, views as party  # a party activity's code (/c/a/...)
-        activity_code = checkin.parse(str(data.get("url", "")))
-        if activity_code is not None:
-            return party.sync_json(g.user, activity_code, scanned_at)
-    if code is None or scanned_at is None or not (8 <= len(key) <= 64):
-        return jsonify({"ok": False, "code": "invalid",
-                        "message": _("This scan could not be read. Scan the code again.")}), 400
-    outcome = services.sync_offline(g.user, code, scanned_at, key, device=_device_id())
-    body = outcome.to_dict()
-    body["message"] = services.message(outcome)
-    body["title"] = outcome.training.title if outcome.training else ""
-    return jsonify(body), 200 if outcome.ok else 422
+                  checkin=attendance.checkin_window(training),
+                  checkout=attendance.checkout_window(training))
 
 
 # ------------------------------------------------------------------ practitioner: my trainings
@@ -434,8 +259,8 @@ def sheet(training_id):
         state = "all"
     rows = [r for r in _sheet_rows(training) if _matches(r, state)]
     return render("trainings/sheet.html", "trainings/_sheet.html", training=training, rows=rows,
-                  state=state, states=STATES, counts=services.counts(training),
-                  closed=utcnow() > services.checkout_window(training)[1])
+                  state=state, states=STATES, counts=attendance.counts(training),
+                  closed=utcnow() > attendance.checkout_window(training)[1])
 
 
 def _person_row(training, user_id):
@@ -473,14 +298,14 @@ def person(training_id, user_id):
         action = request.form.get("action")
         try:
             if action == "present":
-                services.mark_present(g.actor.user, training, someone.id,
+                attendance.mark_present(g.actor.user, training, someone.id,
                                       request.form.get("reason"))
                 flash(_("%(name)s is marked present.", name=someone.name), "success")
             elif action == "excuse":
-                services.excuse(g.actor.user, training, someone.id, request.form.get("reason"))
+                attendance.excuse(g.actor.user, training, someone.id, request.form.get("reason"))
                 flash(_("%(name)s is excused.", name=someone.name), "success")
             elif action == "correct" and att is not None:
-                services.correct_times(
+                attendance.correct_times(
                     g.actor.user, training, att,
                     _parse_local_time(training, request.form.get("in_time"), "in_time"),
                     _parse_local_time(training, request.form.get("out_time"), "out_time"),
@@ -545,23 +370,15 @@ def attendance_labels():
 @trainings_bp.app_template_global()
 def category_label(category):
     """A training category's name in the reader's language."""
-    return services.category_name(category, str(get_locale()) == "en")
+    return categories.category_name(category, str(get_locale()) == "en")
 
 
 @trainings_bp.route("/trainings/<int:training_id>/attendance.xlsx")
 @access.roles_required(*ADMINS)
 def export(training_id):
     """The attendance sheet as an Excel file."""
-    from openpyxl import Workbook
     training = _load(training_id)
-    book = Workbook()
-    ws = book.active
-    ws.title = _("Attendance")[:31]
-    ws.append([training.title])
-    ws.append([to_local(training.start_at).strftime("%Y-%m-%d %H:%M") + " – " + _hhmm(training.end_at),
-               training.place])
-    ws.append([_("Name"), _("Firm"), _("In"), _("Out"), _("Duration (minutes)"),
-               _("Credited hours"), _("Method"), _("Flags"), _("Status"), _("Note")])
+    rows = []
     for row in _sheet_rows(training):
         att, who = row["att"], row["person"]
         duration = None
@@ -570,20 +387,19 @@ def export(training_id):
         status = {"absent": _("absent"), "excused": _("excused"), "in": _("present")}[row["state"]]
         if att and att.late:
             status += " · " + _("late")
-        ws.append([who.name, who.firm.name if who.firm_id else "",
-                   _hhmm(att.checked_in_at) if att else "", _hhmm(att.checked_out_at) if att else "",
-                   duration, float(att.credited_hours) if att else 0,
-                   method_label(att.method_in) if att and att.checked_in_at else "",
-                   "; ".join(flag_text(f, att) for f in row["flags"]), status,
-                   att.note if att else ""])
-    for column, width in zip("ABCDEFGHIJ", (12, 24, 8, 8, 10, 10, 14, 20, 12, 30)):
-        ws.column_dimensions[column].width = width
-    buffer = io.BytesIO()
-    book.save(buffer)
-    response = make_response(buffer.getvalue())
-    response.mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response.headers["Content-Disposition"] = f'attachment; filename="attendance-{training.id}.xlsx"'
-    return response
+        rows.append([who.name, who.firm.name if who.firm_id else "",
+                     _hhmm(att.checked_in_at) if att else "", _hhmm(att.checked_out_at) if att else "",
+                     duration, float(att.credited_hours) if att else 0,
+                     method_label(att.method_in) if att and att.checked_in_at else "",
+                     "; ".join(flag_text(f, att) for f in row["flags"]), status,
+                     att.note if att else ""])
+    sheet = Sheet(_("Attendance"), [_("Name"), _("Firm"), _("In"), _("Out"), _("Duration (minutes)"),
+                                    _("Credited hours"), _("Method"), _("Flags"), _("Status"),
+                                    _("Note")],
+                  rows, widths=(12, 24, 8, 8, 10, 10, 14, 20, 12, 30), heading=training.title,
+                  above=[[to_local(training.start_at).strftime("%Y-%m-%d %H:%M") + " – "
+                          + _hhmm(training.end_at), training.place]])
+    return xlsx_response(f"attendance-{training.id}.xlsx", [sheet])
 
 
 @trainings_bp.route("/trainings/<int:training_id>/sign-in-sheet")
@@ -593,5 +409,3 @@ def signin_sheet(training_id):
     training = _load(training_id)
     return render("trainings/signin_sheet.html", training=training, rows=_sheet_rows(training))
 
-
-from . import category_views  # noqa: E402,F401

@@ -1,7 +1,9 @@
-"""Stateless rotating check-in codes: an HMAC of the training's secret and the time slice.
+"""Stateless rotating check-in codes: an HMAC of the subject's secret and the time slice.
 
-Any server process can check a code from the training's secret alone; nothing is stored per
-code, and reloading the projector never invalidates one (unlike pre-generated batches).
+A subject is a training (/c/<id>/...) or a party activity (/c/a/<id>/...); each has its own
+`secret` and `rotation_seconds`, so a code of one can never pass for another's. Any server
+process can check a code from the secret alone; nothing is stored per code, and reloading
+the projector never invalidates one (unlike pre-generated batches).
 """
 import hashlib
 import hmac
@@ -16,7 +18,8 @@ TYPED_SLICE_SECONDS = 30  # the 6-digit code lives longer so there is time to ty
 GRACE_SECONDS = 5         # a previous-slice code used later than this after its slice is flagged
 STATIC_SLICE = 0          # the printable code has no time slice; the training's windows bound it
 
-URL_RE = re.compile(r"/c/(\d{1,10})/(in|out|static)/(\d{1,12})/([0-9a-f]{%d})/?$" % MAC_CHARS)
+KINDS = {"training": "/c/", "activity": "/c/a/"}   # a subject kind and its URL prefix
+URL_RE = re.compile(r"/c/(a/)?(\d{1,10})/(in|out|static)/(\d{1,12})/([0-9a-f]{%d})/?$" % MAC_CHARS)
 
 
 def now_seconds():
@@ -45,18 +48,19 @@ def typed_code(secret, purpose, slice_no):
 
 @dataclass(frozen=True)
 class Code:
-    """A code as read from a URL: which training, for what, which slice, and its MAC."""
-    training_id: int
+    """A code as read from a URL: which subject, for what, which slice, and its MAC."""
+    subject_id: int
     purpose: str
     slice_no: int
     mac: str
+    kind: str = "training"
 
 
-def current_code(training, purpose, unix_time=None):
-    """Return the Code a projector shows now for the training."""
+def current_code(subject, purpose, unix_time=None, kind="training"):
+    """Return the Code a projector shows now for the subject."""
     unix_time = now_seconds() if unix_time is None else unix_time
-    slice_no = slice_of(unix_time, training.rotation_seconds)
-    return Code(training.id, purpose, slice_no, mac(training.secret, purpose, slice_no))
+    slice_no = slice_of(unix_time, subject.rotation_seconds)
+    return Code(subject.id, purpose, slice_no, mac(subject.secret, purpose, slice_no), kind)
 
 
 def static_code(training):
@@ -66,7 +70,7 @@ def static_code(training):
 
 def path_of(code):
     """Return the URL path a code is carried in."""
-    return f"/c/{code.training_id}/{code.purpose}/{code.slice_no}/{code.mac}"
+    return f"{KINDS[code.kind]}{code.subject_id}/{code.purpose}/{code.slice_no}/{code.mac}"
 
 
 def parse(text):
@@ -74,7 +78,8 @@ def parse(text):
     match = URL_RE.search((text or "").strip().split("?")[0].split("#")[0])
     if not match:
         return None
-    return Code(int(match.group(1)), match.group(2), int(match.group(3)), match.group(4))
+    kind = "activity" if match.group(1) else "training"
+    return Code(int(match.group(2)), match.group(3), int(match.group(4)), match.group(5), kind)
 
 
 def authentic(secret, code):
@@ -90,18 +95,18 @@ def authentic(secret, code):
 FRESH, STALE, EXPIRED, FUTURE, FORGED = "fresh", "stale", "expired", "future", "forged"
 
 
-def check(training, code, unix_time=None):
-    """Check a code against the training at a moment: fresh, stale (flag), expired, future, forged.
+def check(subject, code, unix_time=None):
+    """Check a code against its subject at a moment: fresh, stale (flag), expired, future, forged.
 
     Accepts the current and the previous slice only; a previous-slice code used more than
     GRACE_SECONDS after its slice ended is still accepted but comes back 'stale' to be flagged.
     """
-    if code.training_id != training.id or not authentic(training.secret, code):
+    if code.subject_id != subject.id or not authentic(subject.secret, code):
         return FORGED
     if code.purpose == "static":
         return FRESH
     unix_time = now_seconds() if unix_time is None else unix_time
-    rotation = training.rotation_seconds
+    rotation = subject.rotation_seconds
     current = slice_of(unix_time, rotation)
     if code.slice_no == current:
         return FRESH
@@ -113,23 +118,23 @@ def check(training, code, unix_time=None):
     return EXPIRED
 
 
-def slice_matches(training, code, unix_time):
+def slice_matches(subject, code, unix_time):
     """Say whether a claimed scan time falls in the code's slice (or the next, for delivery)."""
     if code.purpose == "static":
         return True
-    current = slice_of(unix_time, training.rotation_seconds)
+    current = slice_of(unix_time, subject.rotation_seconds)
     return code.slice_no in (current, current - 1)
 
 
-def match_typed(training, typed, unix_time=None):
+def match_typed(subject, typed, unix_time=None):
     """Return the purpose ('in' or 'out') whose current or previous typed code matches, else None."""
-    typed = re.sub(r"\D", "", typed or "")
+    typed = re.sub(r"[^0-9]", "", typed or "")  # ASCII digits only: compare_digest takes no other str
     if len(typed) != 6:
         return None
     unix_time = now_seconds() if unix_time is None else unix_time
     current = slice_of(unix_time, TYPED_SLICE_SECONDS)
     for purpose in ("in", "out"):
         for slice_no in (current, current - 1):
-            if hmac.compare_digest(typed_code(training.secret, purpose, slice_no), typed):
+            if hmac.compare_digest(typed_code(subject.secret, purpose, slice_no), typed):
                 return purpose
     return None
