@@ -1,0 +1,1 @@
+"""Check-in: one scan → confirm → result pipeline for trainings and party activities."""
