@@ -95,14 +95,15 @@ def prepare(url, people):
 def ticket_cookies(app, tokens, trainings):
     """Session cookies that already hold a scan ticket: one per (person, training), made now."""
     from flask import session
-    from webapp.trainings import qr, tickets
+    from webapp.checkin import codes as qr
+    from webapp.checkin import tickets
     serializer = app.session_interface.get_signing_serializer(app)
     rows = []
     with app.test_request_context():
         for tid, secret, rotation in trainings:
             slice_no = qr.slice_of(qr.now_seconds(), rotation)
-            tickets.write_ticket("scan", tid, qr.Code(tid, "in", slice_no, qr.mac(secret, "in", slice_no)))
-            ticket = session.pop("scan")
+            tickets.write_ticket(qr.Code(tid, "in", slice_no, qr.mac(secret, "in", slice_no)))
+            ticket = session.pop(tickets.SESSION_KEY)
             for i, token in enumerate(tokens):
                 rows.append((serializer.dumps({"token": token, "csrf": f"csrf-{i}", "scan": ticket,
                                                "_permanent": True}), f"csrf-{i}", device_id(i)))
@@ -157,7 +158,7 @@ def stop_server(proc):
 
 
 def code_path(training):
-    from webapp.trainings import qr
+    from webapp.checkin import codes as qr
     tid, secret, rotation = training
     slice_no = qr.slice_of(time.time(), rotation)
     return f"/c/{tid}/in/{slice_no}/{qr.mac(secret, 'in', slice_no)}"
