@@ -18,14 +18,15 @@ for _ in $(seq "$BUSY"); do
   python3 -c 'while True: pass' &
   pids+=("$!")
 done
-echo "output in $OUT; busy loops (pids ${pids[*]}) on $(nproc) cores; engine ${TEST_ENGINE:-sqlite}; $N rounds of: pytest tests/browser -p no:randomly -q -x $*"
+echo "output in $OUT; busy loops (pids ${pids[*]}) on $(nproc) cores; engine ${TEST_ENGINE:-sqlite}; $N rounds of: pytest tests/browser -p no:randomly -x $*"
 
 failed=0
 total=0
 for i in $(seq "$N"); do
   rm -rf tests/browser/failures
   start=$(date +%s)
-  "$BIN/pytest" tests/browser -p no:randomly -q -x "$@" >"$OUT/round-$i.log" 2>&1
+  # (pyproject.toml adds -q already; a second -q would drop the "N passed" line)
+  "$BIN/pytest" tests/browser -p no:randomly -x "$@" >"$OUT/round-$i.log" 2>&1
   rc=$?
   secs=$(( $(date +%s) - start ))
   total=$(( total + secs ))
