@@ -20,7 +20,7 @@ from PIL import Image
 from webapp import access as perm
 from webapp.accounts.models import RoleGrant, User, UserSession
 from webapp.accounts.services import hash_password, start_session
-from webapp.branches import services as branch_services
+from webapp.branches import activities
 from webapp.branches.models import ActivityPhoto, BranchActivity, BranchMember
 from webapp.checkin import codes as qr
 from webapp.db import utcnow
@@ -369,7 +369,7 @@ def scene_member(scene):
 def scene_photo(scene):
     out = io.BytesIO()
     Image.new("RGB", (4, 4)).save(out, "JPEG")
-    stored, _paths = branch_services._store_photo((out.getvalue(), out.getvalue()))
+    stored, _paths = activities.store_photo((out.getvalue(), out.getvalue()))
     return ActivityPhoto.create(activity=scene_activity(scene), stored_name=stored,
                                 content_type="image/jpeg", size=len(out.getvalue()))
 

@@ -12,7 +12,8 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from tests.helpers import hours, make_activity
 from webapp.accounts.models import AuditEvent, RoleGrant, User
 from webapp.branches import attendance as roll
-from webapp.branches import services
+from webapp.branches import activities, services
+from webapp.branches import overview as branch_overview
 from webapp.checkin import outcomes, pipeline
 from webapp.branches.models import (ActivityAttendance, ActivityPhoto, Branch, BranchActivity,
                                     BranchMember)
@@ -203,7 +204,7 @@ def test_clean_activity(party):
     today = datetime.date(2026, 5, 20)
     good = form(kind="theme_day", date="2026-05-18", start="14:30", end="16:30", topic=" 学习 ",
                 place="会议室", summary="")
-    clean = services.clean_activity(good, today)
+    clean = activities.clean_activity(good, today)
     assert clean["topic"] == "学习"
     assert to_local(clean["start_at"]).strftime("%Y-%m-%d %H:%M") == "2026-05-18 14:30"
     assert clean["end_at"] - clean["start_at"] == hours(2)
@@ -214,7 +215,7 @@ def test_clean_activity(party):
                           ({"place": "p" * 121}, "place"), ({"summary": "s" * 4001}, "summary")]:
         data = form(**{**{k: good[k] for k in good}, **change})
         with pytest.raises(DomainError) as caught:
-            services.clean_activity(data, today)
+            activities.clean_activity(data, today)
         assert caught.value.field == field, change
 
 
@@ -222,7 +223,7 @@ def test_activity_planned_or_held_and_entries_follow_edits(party):
     secretary, branch = party["secretary"], party["branch"]
     today = local_today()
     later = today + datetime.timedelta(days=3)
-    planned = services.save_activity(secretary, branch, services.clean_activity(form(
+    planned = activities.save_activity(secretary, branch, activities.clean_activity(form(
         kind="party_lecture", date=later.isoformat(), start="09:00", end="11:00", topic="党课"),
         today))
     assert planned.status == "planned" and len(planned.secret) == 64
@@ -231,14 +232,14 @@ def test_activity_planned_or_held_and_entries_follow_edits(party):
     entry = Entry.get(Entry.activity == past.id)
     assert entry.hours == Decimal("2.00")
     earlier = today - datetime.timedelta(days=1)
-    services.save_activity(secretary, branch, services.clean_activity(form(
+    activities.save_activity(secretary, branch, activities.clean_activity(form(
         kind="theme_day", date=earlier.isoformat(), start="08:00", end="11:30", topic="改了"),
         today), activity=past)
     entry = Entry.get_by_id(entry.id)
     assert (entry.hours, entry.date, entry.description) == (Decimal("3.50"), earlier, "改了")
     # with someone present it cannot move to a time to come
     with pytest.raises(DomainError):
-        services.save_activity(secretary, branch, services.clean_activity(form(
+        activities.save_activity(secretary, branch, activities.clean_activity(form(
             kind="theme_day", date=later.isoformat(), start="08:00", end="09:00", topic="x"),
             today), activity=BranchActivity.get_by_id(past.id))
     assert [e["topic"] for e in audits("activity.update")] == ["改了"]
@@ -322,11 +323,11 @@ def test_marking_refusals_write_nothing(party, make_user):
 def test_cancel_withdraws_entries(party):
     secretary, activity = party["secretary"], make_activity(party["branch"])
     roll.mark_rest_present(secretary, activity)
-    services.cancel_activity(secretary, activity)
+    activities.cancel_activity(secretary, activity)
     assert {e.status for e in Entry.select()} == {"withdrawn"}
     assert Entry.select().count() == 4
     with pytest.raises(DomainError):
-        services.cancel_activity(secretary, BranchActivity.get_by_id(activity.id))
+        activities.cancel_activity(secretary, BranchActivity.get_by_id(activity.id))
 
 
 # ------------------------------------------------------------------ QR check-in
@@ -376,7 +377,7 @@ def test_qr_window_and_cancelled(party):
     early = make_activity(party["branch"], start=utcnow() + hours(2), status="planned")
     outcome = pipeline.scan(member, qr.current_code(early, 'in', None, 'activity'), utcnow())
     assert outcome.code == outcomes.NOT_OPEN
-    assert outcome.at == early.start_at - services.CHECKIN_OPENS_BEFORE
+    assert outcome.at == early.start_at - activities.CHECKIN_OPENS_BEFORE
     over = make_activity(party["branch"], start=utcnow() - hours(5))
     assert pipeline.scan(member, qr.current_code(over, 'in', None, 'activity'), utcnow()).code == outcomes.CLOSED
     gone = make_activity(party["branch"], start=utcnow() - hours(1), status="cancelled")
@@ -423,7 +424,7 @@ def test_secretary_overview_rates_and_three_in_a_row(party):
         roll.mark(secretary, activity, secretary.id, "present")
     make_activity(branch, start=at(2025, 12, 3, 9))  # attendance never taken: counts for no one
     make_activity(branch, start=at(2024, 12, 3, 9))  # another year
-    overview = services.secretary_overview(branch, datetime.date(2025, 12, 20))
+    overview = branch_overview.secretary_overview(branch, datetime.date(2025, 12, 20))
     stats = {s["member"].name: s for s in overview["stats"]}
     assert overview["stats"][0]["member"].id == secretary.id
     assert (stats["党员甲"]["rate"], stats["党员甲"]["total"]) == (100, 3)
@@ -439,23 +440,23 @@ def test_county_overview_against_the_target(party):
     today = datetime.date(2025, 6, 15)
     make_activity(branch, start=at(2025, 6, 10, 14))
     make_activity(branch, start=at(2025, 2, 10, 14), kind="party_lecture")
-    (row,) = services.county_overview([branch], 2025, today)
+    (row,) = branch_overview.county_overview([branch], 2025, today)
     assert row["target"] == Decimal(12)
     assert (row["theme_days"], row["activities"]) == (1, 2)
     assert row["by_month"] == [0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
     assert not row["none_this_month"] and row["behind"]
     assert row["expected_now"] == Decimal(5)
     assert row["rate"] is None
-    (other,) = services.county_overview([party["branch_b"]], 2025, today)
+    (other,) = branch_overview.county_overview([party["branch_b"]], 2025, today)
     assert other["none_this_month"] and other["theme_days"] == 0
 
 
 def test_the_county_target_replaces_the_default(party):
     from webapp.targets.models import Target
     Target.create(year=2025, metric="theme_days", region=party["a"], value=6, source="县定")
-    (row,) = services.county_overview([party["branch"]], 2025, datetime.date(2025, 7, 15))
+    (row,) = branch_overview.county_overview([party["branch"]], 2025, datetime.date(2025, 7, 15))
     assert row["target"] == Decimal(6) and row["expected_now"] == Decimal(3)
-    (other,) = services.county_overview([party["branch_b"]], 2025, datetime.date(2025, 7, 15))
+    (other,) = branch_overview.county_overview([party["branch_b"]], 2025, datetime.date(2025, 7, 15))
     assert other["target"] == Decimal(12)
 
 
@@ -467,17 +468,17 @@ def test_party_record(party):
     roll.mark(secretary, one, member.id, "present")
     roll.mark(secretary, two, member.id, "excused", "出差")
     roll.mark(secretary, three, secretary.id, "present")  # member not marked: missed
-    record = services.party_record(member, 2025, datetime.date(2025, 12, 1))
+    record = branch_overview.party_record(member, 2025, datetime.date(2025, 12, 1))
     assert [(r["activity"].topic, r["state"]) for r in record["rows"]] == [
         ("三", "absent"), ("二", "excused"), ("一", "present")]
     assert (record["stats"]["present"], record["stats"]["excused"], record["stats"]["absent"]) == (
         1, 1, 1)
     assert record["hours"] == Decimal("2.00")
-    assert services.party_record(member, 2024, datetime.date(2025, 12, 1))["rows"] == []
+    assert branch_overview.party_record(member, 2024, datetime.date(2025, 12, 1))["rows"] == []
     make_activity(branch, start=utcnow() + hours(48), status="planned", topic="下周党课")
-    planned = services.party_record(member, local_today().year, local_today())["planned"]
+    planned = branch_overview.party_record(member, local_today().year, local_today())["planned"]
     assert [a.topic for a in planned] == ["下周党课"]
-    assert services.party_record(party["outsider"], 2025, datetime.date(2025, 12, 1))["rows"] == []
+    assert branch_overview.party_record(party["outsider"], 2025, datetime.date(2025, 12, 1))["rows"] == []
 
 
 # ------------------------------------------------------------------ photos
@@ -495,25 +496,25 @@ def _jpeg_with_gps():
 def test_photos_are_reencoded_without_exif_and_capped(party, app):
     data = _jpeg_with_gps()
     assert Image.open(io.BytesIO(data)).getexif()
-    uploads = services.read_photos([FileStorage(io.BytesIO(data), filename="a.jpg")])
-    activity = services.save_activity(party["secretary"], party["branch"], {
+    uploads = activities.read_photos([FileStorage(io.BytesIO(data), filename="a.jpg")])
+    activity = activities.save_activity(party["secretary"], party["branch"], {
         "kind": "theme_day", "topic": "t", "place": "", "summary": "",
         "start_at": utcnow() - hours(3), "end_at": utcnow() - hours(1)}, uploads)
     photo = ActivityPhoto.get(ActivityPhoto.activity == activity)
-    with open(services.photo_path(photo.stored_name), "rb") as fh:
+    with open(activities.photo_path(photo.stored_name), "rb") as fh:
         stored = Image.open(io.BytesIO(fh.read()))
         assert not stored.getexif()
     with pytest.raises(DomainError):
-        services.read_photos([FileStorage(io.BytesIO(b"%PDF-1.4 x %%EOF"), filename="a.pdf")])
+        activities.read_photos([FileStorage(io.BytesIO(b"%PDF-1.4 x %%EOF"), filename="a.pdf")])
     with pytest.raises(DomainError):
-        services.read_photos([FileStorage(io.BytesIO(b"not an image"), filename="a.jpg")])
+        activities.read_photos([FileStorage(io.BytesIO(b"not an image"), filename="a.jpg")])
     with pytest.raises(DomainError):
-        services.read_photos([FileStorage(io.BytesIO(data), filename=f"{i}.jpg")
+        activities.read_photos([FileStorage(io.BytesIO(data), filename=f"{i}.jpg")
                               for i in range(2)], existing=5)
-    services.remove_photo(party["secretary"], activity, photo)
+    activities.remove_photo(party["secretary"], activity, photo)
     assert not ActivityPhoto.select().exists()
     import os
-    assert not os.path.exists(services.photo_path(photo.stored_name))
+    assert not os.path.exists(activities.photo_path(photo.stored_name))
 
 
 def test_the_database_keeps_one_current_branch_per_person(party):

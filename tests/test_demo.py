@@ -5,7 +5,7 @@ import pytest
 
 from webapp.accounts.models import Firm, Region, User
 from webapp.branches.models import ActivityAttendance, Branch, BranchActivity
-from webapp.branches.services import duration_hours
+from webapp.branches.activities import duration_hours
 from webapp.demo import DEMO_LOGINS, load_demo
 from webapp.i18n import local_today, to_local
 from webapp.ledger.models import Entry

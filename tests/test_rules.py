@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 
 from tests.helpers import log, make_activity, signed_in, soup
 from webapp.accounts.models import Firm
-from webapp.branches.services import is_missing
+from webapp.branches.activities import is_missing
 from webapp.errors import DomainError
 from webapp.i18n import local_today
 from webapp.inputs import clean_text

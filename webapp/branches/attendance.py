@@ -14,11 +14,12 @@ from ..accounts.models import User
 from ..db import db, utcnow, write_transaction
 from ..errors import DomainError
 from ..i18n import to_local
+from ..inputs import clean_text
 from ..ledger import system
 from ..web import object_id
 from .models import ActivityAttendance, BranchActivity, BranchMember
 from .labels import ATTENDANCE_LABELS
-from .services import CHECKIN_OPENS_BEFORE, WHOLE_BRANCH_KINDS, entry_fields
+from .activities import CHECKIN_OPENS_BEFORE, WHOLE_BRANCH_KINDS, entry_fields, is_missing
 
 KIND = "activity"
 PURPOSES = ("in",)                       # an activity has check-in only; its length is the scheduled time
@@ -95,7 +96,7 @@ def counts_from(activity, entries):
         result[item["state"]] += 1
     counted = result["present"] + result["excused"] + result["absent"]
     result["expected"] = counted + (result["unmarked"] if whole else 0)
-    result["missing"] = result["absent"] + (result["unmarked"] if whole else 0)
+    result["missing"] = sum(is_missing(activity.kind, item["state"]) for item in entries)
     return result
 
 
@@ -115,11 +116,9 @@ def _check_markable(activity, now):
 def _clean_mark(status, reason):
     if status not in ATTENDANCE_LABELS:
         raise DomainError(_("Choose present, excused or absent."), field="status")
-    reason = (reason or "").strip()
-    if status == "excused" and not reason:
-        raise DomainError(_("Write why this member is excused."), field="reason")
-    if len(reason) > 200:
-        raise DomainError(_("The reason is too long (at most 200 characters)."), field="reason")
+    reason = clean_text(reason, "reason", "", 200, required=status == "excused",
+                        missing=_l("Write why this member is excused."),
+                        too_long=_l("The reason is too long (at most 200 characters)."))
     return status, reason if status == "excused" else ""
 
 

@@ -12,7 +12,8 @@ from ..checkin import views as checkin_views
 from ..i18n import local_today, to_local
 from ..web import FormData, Sheet, is_htmx, redirect_after_post, render, xlsx_response
 from . import attendance as roll
-from . import services
+from . import activities as activity_rules
+from . import labels, overview, services
 from .models import ActivityPhoto, Branch, BranchActivity, BranchMember
 
 branches_bp = Blueprint("branches", __name__)
@@ -21,9 +22,9 @@ branches_bp = Blueprint("branches", __name__)
 @branches_bp.app_context_processor
 def _labels():
     return {"branch_labels": {
-        "kind": services.BRANCH_KIND_LABELS, "activity": services.ACTIVITY_LABELS,
-        "standing": services.STANDING_LABELS, "attendance": services.ATTENDANCE_LABELS,
-        "status": services.STATUS_LABELS}}
+        "kind": labels.BRANCH_KIND_LABELS, "activity": labels.ACTIVITY_LABELS,
+        "standing": labels.STANDING_LABELS, "attendance": labels.ATTENDANCE_LABELS,
+        "status": labels.STATUS_LABELS}}
 
 
 @branches_bp.app_template_global()
@@ -58,7 +59,7 @@ def index():
     year = _year()
     branches = list(access.branches(g.actor).where(Branch.active == True)  # noqa: E712
                     .order_by(Branch.name))
-    rows = services.county_overview(branches, year, today)
+    rows = overview.county_overview(branches, year, today)
     hints = services.firm_hints(_county_id(), branches)
     return render("branches/index.html", rows=rows, hints=hints, year=year, today=today,
                   quiet=[r for r in rows if r["none_this_month"]],
@@ -99,9 +100,9 @@ def _detail_context(branch, error=None, field=None):
     today = local_today()
     members = services.active_members(branch)
     member_counts = services.member_counts([branch.id])[branch.id]
-    rows = services.county_overview([branch], today.year, today)[0]
-    activities = list(reversed(services.held_in_year([branch.id], today.year)))
-    planned = list(services.branch_activities(branch).where(BranchActivity.status == "planned")
+    rows = overview.county_overview([branch], today.year, today)[0]
+    activities = list(reversed(overview.held_in_year([branch.id], today.year)))
+    planned = list(activity_rules.branch_activities(branch).where(BranchActivity.status == "planned")
                    .order_by(BranchActivity.start_at))
     return {"branch": branch, "members": members, "member_counts": member_counts,
             "too_few": services.too_few(member_counts), "minimum": services.MIN_FULL_MEMBERS,
@@ -190,9 +191,9 @@ def export():
     branches = list(access.branches(g.actor).where(Branch.active == True)  # noqa: E712
                     .order_by(Branch.name))
     rows = []
-    for row in services.county_overview(branches, year, today):
+    for row in overview.county_overview(branches, year, today):
         branch = row["branch"]
-        rows.append([branch.name, services.BRANCH_KIND_LABELS[branch.kind],
+        rows.append([branch.name, labels.BRANCH_KIND_LABELS[branch.kind],
                      "、".join(link.firm.name for link in branch.firm_links)
                      + ("、" + _("township justice office") if branch.includes_justice_office else ""),
                      branch.secretary.name if branch.secretary_id else "",
@@ -202,14 +203,14 @@ def export():
                     + row["by_month"])
     names = {b.id: b.name for b in branches}
     held = []
-    for activity in services.held_in_year(names, year):
+    for activity in overview.held_in_year(names, year):
         roster = roll.roster(activity)
         totals = roll.counts_from(activity, roster)
-        absent = [r["user"].name for r in roster if services.is_missing(activity.kind, r["state"])]
+        absent = [r["user"].name for r in roster if activity_rules.is_missing(activity.kind, r["state"])]
         start, end = to_local(activity.start_at), to_local(activity.end_at)
         held.append([names[activity.branch_id], start.date().isoformat(), start.strftime("%H:%M"),
-                     end.strftime("%H:%M"), float(services.duration_hours(activity)),
-                     services.ACTIVITY_LABELS[activity.kind], activity.topic, activity.place,
+                     end.strftime("%H:%M"), float(activity_rules.duration_hours(activity)),
+                     labels.ACTIVITY_LABELS[activity.kind], activity.topic, activity.place,
                      totals["expected"], totals["present"], totals["excused"],
                      totals["missing"], "、".join(absent)])
     return xlsx_response(f"branches-{year}.xlsx", [
@@ -246,8 +247,8 @@ def activities():
     """The branch's activities of a year, planned ones first."""
     branch = _my_branch()
     year = _year()
-    first, last = services._year_bounds(year)
-    rows = list(services.branch_activities(branch)
+    first, last = overview.year_bounds(year)
+    rows = list(activity_rules.branch_activities(branch)
                 .where(BranchActivity.start_at >= first, BranchActivity.start_at < last)
                 .order_by(BranchActivity.start_at.desc()))
     return render("branches/activities.html", branch=branch, year=year, today=local_today(),
@@ -259,7 +260,7 @@ def activities():
 
 def _activity_data(activity, branch, today):
     if activity is None:
-        done = services.month_strip(services.held_in_year([branch.id], today.year), today.year,
+        done = overview.month_strip(overview.held_in_year([branch.id], today.year), today.year,
                                     today)[today.month - 1][1] == "done"
         return {"kind": "members_meeting" if done else "theme_day", "date": today.isoformat(),
                 "start": "14:30", "end": "16:30", "place": "", "topic": "", "summary": ""}
@@ -286,9 +287,9 @@ def activity_form(activity_id=None):
     if request.method == "POST":
         data = {k: request.form.get(k, "") for k in data}
         try:
-            clean = services.clean_activity(request.form, today)
-            uploads = services.read_photos(request.files.getlist("photos"), len(photos))
-            saved = services.save_activity(g.actor.user, branch, clean, uploads, activity)
+            clean = activity_rules.clean_activity(request.form, today)
+            uploads = activity_rules.read_photos(request.files.getlist("photos"), len(photos))
+            saved = activity_rules.save_activity(g.actor.user, branch, clean, uploads, activity)
         except DomainError as exc:
             error, field, status = exc.message, exc.field, exc.status
         else:
@@ -298,9 +299,9 @@ def activity_form(activity_id=None):
             flash(_("The activity is saved."), "success")
             return redirect_after_post(url_for("branches.activity", activity_id=saved.id))
     return render("branches/activity_form.html", branch=branch, activity=activity, data=data,
-                  error=error, field=field, photos=photos, max_photos=services.MAX_PHOTOS,
-                  kinds=services.ACTIVITY_LABELS, today=today,
-                  earliest=services.earliest_day(today), status=status)
+                  error=error, field=field, photos=photos, max_photos=activity_rules.MAX_PHOTOS,
+                  kinds=labels.ACTIVITY_LABELS, today=today,
+                  earliest=activity_rules.earliest_day(today), status=status)
 
 
 @branches_bp.route("/branch/activities/<int:activity_id>")
@@ -311,9 +312,9 @@ def activity(activity_id):
     roster = roll.roster(item)
     return render("branches/activity.html", activity=item, roster=roster,
                   counts=roll.counts_from(item, roster), photos=list(item.photos),
-                  hours=services.duration_hours(item),
+                  hours=activity_rules.duration_hours(item),
                   can_manage=g.actor.role == "secretary",
-                  markable=item.start_at - services.CHECKIN_OPENS_BEFORE <= utcnow(),
+                  markable=item.start_at - activity_rules.CHECKIN_OPENS_BEFORE <= utcnow(),
                   checkin_open=_checkin_open(item))
 
 
@@ -327,7 +328,7 @@ def _checkin_open(item):
 def activity_cancel(activity_id):
     """Cancel an activity (its ledger entries are withdrawn)."""
     item = _activity(activity_id)
-    services.cancel_activity(g.actor.user, item)
+    activity_rules.cancel_activity(g.actor.user, item)
     flash(_("The activity is cancelled."), "success")
     return redirect_after_post(url_for("branches.activity", activity_id=item.id))
 
@@ -345,7 +346,7 @@ def photo(photo_id):
     item = _photo(photo_id)
     thumb = request.args.get("size") == "thumb"
     try:
-        response = send_file(services.photo_path(item.stored_name, thumb=thumb),
+        response = send_file(activity_rules.photo_path(item.stored_name, thumb=thumb),
                              mimetype="image/jpeg", as_attachment=False, conditional=True,
                              max_age=0)
     except FileNotFoundError:
@@ -362,7 +363,7 @@ def photo_remove(photo_id):
     activity_row = item.activity
     if activity_row.status == "cancelled":
         raise DomainError(_("This activity was cancelled and cannot be changed."))
-    services.remove_photo(g.actor.user, activity_row, item)
+    activity_rules.remove_photo(g.actor.user, activity_row, item)
     flash(_("The photo is removed."), "success")
     return redirect_after_post(url_for("branches.activity_form", activity_id=activity_row.id))
 
@@ -373,8 +374,8 @@ def _attendance_context(item, error=None, error_user=None, form=None):
     roster = roll.roster(item)
     return {"activity": item, "roster": roster, "counts": roll.counts_from(item, roster),
             "error": error, "error_user": error_user, "form": form or {},
-            "whole": item.kind in services.WHOLE_BRANCH_KINDS,
-            "not_started": item.start_at - services.CHECKIN_OPENS_BEFORE > utcnow(),
+            "whole": item.kind in activity_rules.WHOLE_BRANCH_KINDS,
+            "not_started": item.start_at - activity_rules.CHECKIN_OPENS_BEFORE > utcnow(),
             "checkin_open": _checkin_open(item)}
 
 
@@ -437,5 +438,5 @@ def mine():
     """My party activities this year: attended, excused, missed, and what is planned."""
     today = local_today()
     year = _year()
-    record = services.party_record(g.user, year, today)
+    record = overview.party_record(g.user, year, today)
     return render("branches/mine.html", today=today, **record)

@@ -9,7 +9,7 @@ import datetime
 
 from ..branches.models import ActivityAttendance, BranchActivity
 from ..branches.attendance import check_in, counts, mark
-from ..branches.services import clean_activity, save_activity
+from ..branches.activities import clean_activity, save_activity
 from ..ledger.models import Entry
 from .data import (ACTIVITY_HOURS, COMMITTEE_MEETINGS, EXCUSES, JOINT_ROOM, MEMBERS_MEETINGS,
                    PARTY_LECTURES, THEME_DAYS)

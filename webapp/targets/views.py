@@ -7,7 +7,7 @@ from peewee import fn
 
 from .. import access
 from ..accounts.models import Firm, Notification, Region, User
-from ..branches import services as branches
+from ..branches import overview as branch_overview
 from ..db import utcnow
 from ..web import render
 from ..i18n import local_today, to_local
@@ -73,7 +73,7 @@ def director():
 def secretary():
     """Secretary home: this month's theme party day, the year by month, members' attendance."""
     branch = access.branches(g.actor).get()
-    return render("home/secretary.html", **branches.secretary_overview(branch, local_today()))
+    return render("home/secretary.html", **branch_overview.secretary_overview(branch, local_today()))
 
 
 def _region_overview(county_ids, today):

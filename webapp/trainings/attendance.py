@@ -17,6 +17,7 @@ from ..db import db, hydrate, insert_row, prepared, select_rows, utcnow, width, 
 from ..errors import DomainError
 from ..hours import quarter_hours_down
 from ..i18n import to_local
+from ..inputs import clean_text
 from ..ledger import system
 from . import geo
 from .models import Attendance, Training, TrainingCategory
@@ -316,17 +317,13 @@ def _person_in(training, person_id):
 
 
 def _reason(text, missing):
-    text = (text or "").strip()
-    if not text:
-        raise DomainError(missing(), field="reason")
-    if len(text) > 500:
-        raise DomainError(_("The reason is too long (at most 500 characters)."), field="reason")
-    return text
+    return clean_text(text, "reason", "", 500, required=True, multiline=True, missing=missing,
+                      too_long=_l("The reason is too long (at most 500 characters)."))
 
 
 def mark_present(actor, training, person_id, reason):
     """Mark someone present by hand for the whole training, with a reason."""
-    reason = _reason(reason, lambda: _("Say why you are marking this person present."))
+    reason = _reason(reason, _l("Say why you are marking this person present."))
     person = _person_in(training, person_id)
     if training.status == "cancelled":
         raise DomainError(_("This training was cancelled."))
@@ -354,7 +351,7 @@ def mark_present(actor, training, person_id, reason):
 
 def excuse(actor, training, person_id, note):
     """Excuse someone from the training with a note (no credit)."""
-    note = _reason(note, lambda: _("Write a note saying why this person is excused."))
+    note = _reason(note, _l("Write a note saying why this person is excused."))
     person = _person_in(training, person_id)
     with write_transaction():
         try:
@@ -374,7 +371,7 @@ def excuse(actor, training, person_id, note):
 
 def correct_times(actor, training, attendance, checked_in_at, checked_out_at, reason):
     """Correct a row's check-in/out times (naive UTC) and recompute its credit."""
-    reason = _reason(reason, lambda: _("Say why you are correcting the time."))
+    reason = _reason(reason, _l("Say why you are correcting the time."))
     if checked_in_at is None:
         raise DomainError(_("Enter the check-in time."), field="in_time")
     day = datetime.timedelta(hours=12)
