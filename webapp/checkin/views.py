@@ -59,8 +59,7 @@ def _expected_training(subject):
 @checkin_bp.route("/c/a/<int:subject_id>/<purpose>/<int:slice_no>/<mac>", defaults=ACTIVITY)
 def scanned(kind, subject_id, purpose, slice_no, mac):
     """A scanned code: keep the scan time in a signed ticket first, then ask to confirm."""
-    code = codes.parse(codes.path_of(codes.Code(subject_id, purpose, slice_no, mac, kind))
-                       if purpose in codes.PURPOSES else "")
+    code = codes.parse(f"{codes.KINDS[kind]}{subject_id}/{purpose}/{slice_no}/{mac}")
     if code is None:
         return _show_result(Outcome(INVALID, pipeline.ADAPTERS[kind]), 400)
     adapter, subject = pipeline.load_scanned(code)
