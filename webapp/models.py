@@ -1,11 +1,11 @@
 """Every model of the app, in dependency order (for migrations checks and tests)."""
 from .accounts.models import (AuditEvent, Firm, LoginAttempt, Notification, Region,  # noqa: F401
-                              RoleGrant, User, UserSession)
+                              RegionYear, RoleGrant, User, UserSession)
 from .branches.models import (ActivityAttendance, ActivityPhoto, Branch, BranchActivity,  # noqa: F401
                               BranchFirm, BranchMember)
 from .ledger.models import Entry, Evidence, ReviewRule  # noqa: F401
 from .push.models import PushSubscription  # noqa: F401
-from .targets.models import Target  # noqa: F401
+from .targets.models import Assessment, Target  # noqa: F401
 from .trainings.models import (Attendance, ScanReceipt, Training, TrainingCategory,  # noqa: F401
                                TrainingFirm, TrainingPerson)
 
@@ -13,5 +13,5 @@ ALL_MODELS = [
     Region, Firm, User, Branch, RoleGrant, UserSession, LoginAttempt, AuditEvent, Notification,
     BranchFirm, BranchMember, BranchActivity, ActivityAttendance, ActivityPhoto,
     TrainingCategory, Training, TrainingFirm, TrainingPerson, Attendance, ScanReceipt,
-    Entry, Evidence, ReviewRule, Target, PushSubscription,
+    Entry, Evidence, ReviewRule, Target, PushSubscription, RegionYear, Assessment,
 ]

@@ -1,12 +1,14 @@
 """Regions, firms, people, role grants, sessions, login attempts, audit events."""
 from peewee import (
-    BooleanField, Check, CharField, DateTimeField, DeferredForeignKey, ForeignKeyField,
+    BooleanField, Check, CharField, DateField, DateTimeField, DeferredForeignKey, ForeignKeyField,
     SQL, IntegerField, TextField, fn,
 )
 
 from ..db import BaseModel, utcnow
 
 ROLES = ("practitioner", "director", "secretary", "county_admin", "city_admin")
+# Highest education completed: '' (not recorded), 高中及以下, 大专, 本科, 硕士, 博士.
+EDUCATION_LEVELS = ("secondary", "college", "bachelor", "master", "doctor")
 
 
 class Region(BaseModel):
@@ -50,6 +52,10 @@ class User(BaseModel):
         Check("birth_year IS NULL OR (birth_year >= 1900 AND birth_year <= 2100)")])
     party_member = BooleanField(default=False)
     licensed_on = DateTimeField(null=True)
+    # The day a person stopped practising (set on deactivation): their year ends there.
+    deactivated_on = DateField(null=True)
+    education = CharField(max_length=20, default="", constraints=[Check(
+        "education IN ('', 'secondary', 'college', 'bachelor', 'master', 'doctor')")])
     locale = CharField(max_length=20, null=True)
     active = BooleanField(default=True)
     must_change_password = BooleanField(default=False)
@@ -72,6 +78,20 @@ RoleGrant.add_index(RoleGrant.index(
     RoleGrant.user, RoleGrant.role, fn.COALESCE(RoleGrant.firm, 0),
     fn.COALESCE(SQL('"branch_id"'), 0), fn.COALESCE(RoleGrant.region, 0),
     unique=True, name="role_grant_scope_unique"))
+
+
+class RegionYear(BaseModel):
+    """A county's figures for one year: residents and lawyers (for the per-10,000 ratio)."""
+    region = ForeignKeyField(Region, backref="years", on_delete="CASCADE")
+    year = IntegerField()
+    population = IntegerField(null=True, constraints=[
+        Check("population IS NULL OR population >= 0")])
+    lawyers = IntegerField(null=True, constraints=[Check("lawyers IS NULL OR lawyers >= 0")])
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "region_year"
+        indexes = ((("region", "year"), True),)
 
 
 class UserSession(BaseModel):

@@ -11,6 +11,7 @@ from peewee import IntegrityError, fn
 from ..access import audit
 from ..db import db, utcnow
 from ..errors import DomainError, NotAllowed
+from ..i18n import local_today
 from ..inputs import clean_text
 from .models import Firm, LoginAttempt, RoleGrant, User, UserSession
 
@@ -246,7 +247,8 @@ def set_active(actor, user, county, active):
     """Deactivate (sign out everywhere) or reactivate a person; records are never deleted."""
     with db.atomic():
         user.active = active
-        user.save(only=[User.active])
+        user.deactivated_on = None if active else local_today()
+        user.save(only=[User.active, User.deactivated_on])
         if not active:
             UserSession.update(ended_at=utcnow()).where(
                 UserSession.user == user, UserSession.ended_at.is_null()).execute()

@@ -1,5 +1,6 @@
 """Targets and progress: what counts, expected-by-now, and the status words."""
 import datetime
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -38,6 +39,7 @@ STATUS_LABELS = {
     "at_risk": _l("At risk"),
 }
 RECENT_DAYS = 90
+DAYS_PER_MONTH = 365.25 / 12
 DEFAULT_OUTSIDE_CAP = Decimal(20)
 
 
@@ -71,6 +73,26 @@ class Progress:
     def pace_percent(self):
         return 100 if not self.target else min(100, int(self.expected * 100 / self.target))
 
+    @property
+    def gap(self):
+        """What is still missing to reach the year's target."""
+        return max(Decimal(0), self.target - self.done)
+
+    @property
+    def shortfall(self):
+        """How far behind the pace (expected by today) the person is."""
+        return max(Decimal(0), self.expected - self.done)
+
+    @property
+    def remaining_months(self):
+        """Months left in the person's year, counting a part month as one (at least 1)."""
+        return max(1, math.ceil(self.remaining_days / DAYS_PER_MONTH))
+
+    @property
+    def per_month(self):
+        """What the person needs per remaining month to reach the target."""
+        return self.gap / self.remaining_months
+
 
 def targets_for(year, county_id=None, city_id=None, firm_id=None):
     """Return {metric: (value, source)}, the most specific scope winning over the defaults."""
@@ -100,16 +122,30 @@ def targets_for(year, county_id=None, city_id=None, firm_id=None):
     return values
 
 
-def period(year, today, licensed_on=None):
-    """Return (start, end, elapsed_days, total_days, share_of_year) of the person's year."""
+def _as_date(value):
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
+def period(year, today, licensed_on=None, deactivated_on=None):
+    """Return (start, end, elapsed_days, total_days, share_of_year) of the person's year.
+
+    The year is cut to the days the person was licensed: from a licence granted during the
+    year, to the day a deactivated person stopped practising.
+    """
     start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     year_days = (end - start).days + 1
     if licensed_on is not None:
-        licensed = licensed_on.date() if isinstance(licensed_on, datetime.datetime) else licensed_on
+        licensed = _as_date(licensed_on)
         if licensed.year == year:
             start = licensed
         elif licensed.year > year:
             start = end + datetime.timedelta(days=1)
+    if deactivated_on is not None:
+        stopped = _as_date(deactivated_on)
+        if stopped.year == year:
+            end = max(start - datetime.timedelta(days=1), stopped)
+        elif stopped.year < year:
+            end = start - datetime.timedelta(days=1)
     total = max(0, (end - start).days + 1)
     if today < start:
         elapsed = 0
@@ -172,7 +208,8 @@ def progress_for(users, year, today, targets=None, cap=None):
     for user in users:
         tg = targets or targets_for(year, county_id=user.county_id)
         user_cap = cap if cap is not None else outside_cap(user.county_id, year)
-        start, end, elapsed, total, share = period(year, today, user.licensed_on)
+        start, end, elapsed, total, share = period(year, today, user.licensed_on,
+                                                   user.deactivated_on)
         recent_days = max(0, min(RECENT_DAYS, (today - max(start, recent_from)).days + 1))
         remaining = max(0, total - elapsed)
         mine = totals.get(user.id, {})
