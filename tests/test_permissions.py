@@ -102,6 +102,8 @@ ROUTES = {
     "home.secretary": Route({"secretary"}),
     "home.county": Route({"county_admin"}),
     "home.city": Route({"city_admin"}),
+    "home.city_export": Route({"city_admin"}),
+    "home.county_figures": Route({"county_admin", "city_admin"}, post={}),
     "pwa.service_worker": Route(PUBLIC),
     "pwa.manifest": Route(PUBLIC),
     "pwa.offline": Route(PUBLIC),

@@ -39,3 +39,24 @@ def clean_text(value, field, label, max_len, required=False, multiline=False, *,
         raise DomainError(too_long or _("%(label)s is too long (at most %(n)d characters).",
                                         label=label, n=max_len), field=field)
     return text
+
+
+def parse_count(value, field, label, high, required=False):
+    """Return a whole number typed in ASCII digits, 0..high; None for a blank optional field.
+
+    Digits of other scripts, signs, decimals and spaces inside are refused with a message
+    naming the field, never passed on to int().
+    """
+    text = clean_text(value, field, label, 40)
+    if not text:
+        if required:
+            raise DomainError(_("Fill in %(label)s.", label=label), field=field)
+        return None
+    text = text.replace(",", "")
+    if not (text.isascii() and text.isdigit()):
+        raise DomainError(_("%(label)s must be a whole number.", label=label), field=field)
+    number = int(text)
+    if number > high:
+        raise DomainError(_("%(label)s is too large (at most %(n)d).", label=label, n=high),
+                          field=field)
+    return number

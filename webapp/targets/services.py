@@ -21,6 +21,7 @@ DEFAULTS = {
     "typical_cases": (Decimal(1), "001 五(三)"),
     "theme_days": (Decimal(12), "000 三"),
     "practitioners_per_10k": (Decimal("2.3"), "002 二(二)"),
+    "average_age": (Decimal(50), "000 五"),
 }
 METRIC_LABELS = {
     "education_hours": _l("Continuing education"),
@@ -31,6 +32,7 @@ METRIC_LABELS = {
     "typical_cases": _l("Typical cases"),
     "theme_days": _l("Theme party days"),
     "practitioners_per_10k": _l("Practitioners per 10,000 residents"),
+    "average_age": _l("Average age (below)"),
 }
 STATUS_LABELS = {
     "done": _l("Done"),
@@ -283,3 +285,22 @@ def status_counts(progress_by_user):
 def active_practitioners(query):
     """Narrow a scoped people query to active practitioners (people in a firm)."""
     return query.where(User.active == True, User.firm.is_null(False))  # noqa: E712
+
+
+def people_progress(query, year, today):
+    """Return (active practitioners of a scoped people query, {user_id: [Progress, ...]}).
+
+    People are judged firm by firm: a firm may carry its own targets, otherwise its
+    county's, then its city's; the outside-learning cap is the county's.
+    """
+    people = list(active_practitioners(query).order_by(User.name))
+    by_firm = {}
+    for person in people:
+        by_firm.setdefault((person.county_id, person.firm_id), []).append(person)
+    progress, caps = {}, {}
+    for (county_id, firm_id), group in by_firm.items():
+        targets = targets_for(year, county_id=county_id, firm_id=firm_id)
+        if county_id not in caps:
+            caps[county_id] = outside_cap(county_id, year)
+        progress.update(progress_for(group, year, today, targets=targets, cap=caps[county_id]))
+    return people, progress

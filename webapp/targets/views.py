@@ -110,28 +110,3 @@ def county():
                   counts=counts, firm_rows=firm_rows, people_count=len(people),
                   labels=services.METRIC_LABELS, status_labels=services.STATUS_LABELS,
                   county=Region.get_by_id(county_ids[0]))
-
-
-@home_bp.route("/city")
-@access.roles_required("city_admin")
-def city():
-    """City admin home: each county's size, ratio per 10,000 residents, and status counts."""
-    today = local_today()
-    city_region = Region.get_by_id(g.actor.grant.region_id)
-    counties = list(access.counties(g.actor))
-    people, progress = _people_progress(access.people(g.actor), today.year, today)
-    ratio_target = services.targets_for(today.year, city_id=city_region.id)["practitioners_per_10k"][0]
-    rows = []
-    for county_row in counties:
-        mine = [p for p in people if p.county_id == county_row.id]
-        counts = services.status_counts({p.id: progress[p.id] for p in mine})
-        per10k = (len(mine) * 10000 / county_row.population) if county_row.population else None
-        trainings_held = trainings.for_regions([county_row.id]).where(
-            Training.status == "scheduled", Training.end_at < utcnow(),
-            Training.start_at >= datetime.datetime(today.year, 1, 1)).count()
-        rows.append({"county": county_row, "people": len(mine), "per10k": per10k,
-                     "counts": counts, "trainings": trainings_held})
-    return render("home/city.html", today=today, city=city_region, rows=rows,
-                  ratio_target=ratio_target, labels=services.METRIC_LABELS,
-                  status_labels=services.STATUS_LABELS, counts=services.status_counts(progress),
-                  people_count=len(people), branches=access.branches(g.actor).count())
