@@ -214,11 +214,11 @@ def test_city_home_shows_each_county(client, make_user, world):
     client.login(make_user("city_admin"))
     page = soup(client.get("/home/city"))
     assert text_of(page.find("h1")) == world["city"].name
-    table = section_titled(page, "Counties").find("table")
+    table = page.find("section", id="counties").find("table")
     rows = {text_of(tr.find("th")): [text_of(td) for td in tr.find_all("td")]
             for tr in table.find("tbody").find_all("tr")}
-    assert rows[world["a"].name][:3] == ["500,000", "5", "0.10"]
-    assert rows[world["b"].name][:3] == ["300,000", "1", "0.03"]
+    assert rows[world["a"].name][0] == "5"
+    assert rows[world["b"].name][0] == "1"
     year = section_titled(page, "The year so far")
     assert text_of(year.find("p", class_="muted")) == "6 active practitioners · 1 party branch"
 
