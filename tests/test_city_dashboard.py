@@ -158,3 +158,14 @@ def test_a_year_without_figures_uses_the_latest_earlier_one(world):
     RegionYear.create(region=world["a"], year=2025, population=2, lawyers=2)
     RegionYear.create(region=world["a"], year=2027, population=9, lawyers=9)
     assert city.year_figures([world["a"].id], 2026)[world["a"].id].population == 2
+
+
+def test_everyones_progress_export_is_scoped(client, make_user, world):
+    mine = make_user(name="甲县的人")
+    make_user(county=world["b"], name="乙县的人")
+    client.login(make_user("county_admin"))
+    response = client.get("/home/people.xlsx")
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    names = [r[2] for r in sheet.iter_rows(min_row=3, values_only=True)]
+    assert names == [mine.name]

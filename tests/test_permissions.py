@@ -103,6 +103,7 @@ ROUTES = {
     "home.county": Route({"county_admin"}),
     "home.city": Route({"city_admin"}),
     "home.city_export": Route({"city_admin"}),
+    "home.progress_export": Route({"county_admin", "city_admin"}),
     "home.county_figures": Route({"county_admin", "city_admin"}, post={}),
     "pwa.service_worker": Route(PUBLIC),
     "pwa.manifest": Route(PUBLIC),

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from peewee import Case, fn
 
-from ..accounts.models import Region, RegionYear, User
+from ..accounts.models import Firm, Region, RegionYear, User
 from ..branches.models import Branch, BranchActivity
 from ..branches.overview import year_bounds
 from ..access import audit
@@ -208,3 +208,18 @@ def save_year_figures(actor, year, counties, values):
                 row.save()
             audit(actor.user, "region_year.set", row, region=county,
                   detail={"year": year, "before": before, "after": after})
+
+
+def progress_rows(people, progress, status_labels):
+    """One row per person: their figures and status on each personal metric."""
+    firm_names = dict(Firm.select(Firm.id, Firm.name).where(
+        Firm.id.in_({p.firm_id for p in people} or {0})).tuples())
+    county_names = dict(Region.select(Region.id, Region.name).where(
+        Region.id.in_({p.county_id for p in people} or {0})).tuples())
+    for person in people:
+        line = [county_names.get(person.county_id, ""), firm_names.get(person.firm_id, ""),
+                person.name, person.licence_no]
+        for row in progress[person.id]:
+            line += [float(row.done), float(row.expected), float(row.target),
+                     str(status_labels[row.status])]
+        yield line

@@ -110,3 +110,32 @@ def city_export():
                   rows=city_figures.comparison_sheet_rows(rows),
                   heading=_("Counties compared, %(year)d so far", year=today.year))
     return xlsx_response(f"counties-{today.year}.xlsx", [sheet])
+
+
+def progress_header():
+    """Column titles of the everyone's-progress export."""
+    header = [_("County"), _("Firm"), _("Name"), _("Licence number")]
+    for metric in services.PERSON_METRICS:
+        label = str(services.METRIC_LABELS[metric])
+        header += [_("%(metric)s: done", metric=label),
+                   _("%(metric)s: expected by today", metric=label),
+                   _("%(metric)s: target", metric=label),
+                   _("%(metric)s: status", metric=label)]
+    return header
+
+
+def progress_workbook(people, progress, year):
+    """Everyone's progress as one sheet (the export and the benchmark build it the same way)."""
+    return [Sheet(title=_("Progress"), header=progress_header(),
+                  rows=list(city_figures.progress_rows(people, progress, services.STATUS_LABELS)),
+                  heading=_("Everyone's progress, %(year)d so far", year=year))]
+
+
+@home_bp.route("/people.xlsx")
+@access.roles_required(*ADMINS)
+def progress_export():
+    """Every practitioner the administrator oversees, against each personal target, as .xlsx."""
+    today = local_today()
+    people, progress = services.people_progress(access.people(g.actor), today.year, today)
+    return xlsx_response(f"progress-{today.year}.xlsx",
+                         progress_workbook(people, progress, today.year))
