@@ -42,6 +42,7 @@ STATUS_LABELS = {
 }
 RECENT_DAYS = 90
 DAYS_PER_MONTH = 365.25 / 12
+TOTALS_CHUNK = 2000      # people per aggregate query (SQLite caps bound parameters)
 DEFAULT_OUTSIDE_CAP = Decimal(20)
 
 
@@ -172,8 +173,8 @@ def _quarter(value):
     return (Decimal(value) * 4).to_integral_value(rounding="ROUND_FLOOR") / 4
 
 
-def ledger_totals(user_ids, year, recent_from):
-    """Aggregate each person's year in one query: {user_id: {key: Decimal}}."""
+def ledger_query(user_ids, year, recent_from):
+    """The one aggregate behind every progress figure: per person and kind, in SQL."""
     start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     counted = Entry.status.in_(("approved", "recorded"))
     recent = Entry.date >= recent_from
@@ -186,8 +187,14 @@ def ledger_totals(user_ids, year, recent_from):
         fn.SUM(Case(None, ((counted & (Entry.source == "self"), amount),), 0)).alias("self_done"))
         .where(Entry.user.in_(user_ids), Entry.date.between(start, end))
         .group_by(Entry.user, Entry.kind).tuples())
+    return rows
+
+
+def ledger_totals(user_ids, year, recent_from):
+    """Aggregate each person's year in one query: {user_id: {key: Decimal}}."""
     out = {}
-    for user_id, kind, done, pending, recent_sum, self_done in rows:
+    for user_id, kind, done, pending, recent_sum, self_done in ledger_query(user_ids, year,
+                                                                           recent_from):
         out.setdefault(user_id, {})[kind] = tuple(Decimal(str(v or 0)) for v in
                                                   (done, pending, recent_sum, self_done))
     return out
@@ -199,13 +206,22 @@ def outside_cap(county_id, year):
     return rule.outside_education_cap if rule else DEFAULT_OUTSIDE_CAP
 
 
-def progress_for(users, year, today, targets=None, cap=None):
-    """Return {user_id: [Progress, ...]} for the three personal targets."""
+def recent_start(year, today):
+    """The first day of the recent window whose pace decides 'at risk'."""
+    return max(datetime.date(year, 1, 1), today - datetime.timedelta(days=RECENT_DAYS - 1))
+
+
+def progress_for(users, year, today, targets=None, cap=None, totals=None):
+    """Return {user_id: [Progress, ...]} for the three personal targets.
+
+    `totals` (from ledger_totals) may be given when a caller has aggregated many people at once.
+    """
     users = list(users)
     if not users:
         return {}
-    recent_from = max(datetime.date(year, 1, 1), today - datetime.timedelta(days=RECENT_DAYS - 1))
-    totals = ledger_totals([u.id for u in users], year, recent_from)
+    recent_from = recent_start(year, today)
+    if totals is None:
+        totals = ledger_totals([u.id for u in users], year, recent_from)
     out = {}
     for user in users:
         tg = targets or targets_for(year, county_id=user.county_id)
@@ -291,16 +307,28 @@ def people_progress(query, year, today):
     """Return (active practitioners of a scoped people query, {user_id: [Progress, ...]}).
 
     People are judged firm by firm: a firm may carry its own targets, otherwise its
-    county's, then its city's; the outside-learning cap is the county's.
+    county's, then its city's; the outside-learning cap is the county's. The ledger is
+    aggregated in a few queries for everyone, not one per firm.
     """
     people = list(active_practitioners(query).order_by(User.name))
-    by_firm = {}
+    if not people:
+        return people, {}
+    recent_from = recent_start(year, today)
+    totals = {}
+    for start in range(0, len(people), TOTALS_CHUNK):
+        totals.update(ledger_totals([p.id for p in people[start:start + TOTALS_CHUNK]],
+                                    year, recent_from))
+    firms_with_targets = {row[0] for row in Target.select(Target.firm).where(
+        Target.year == year, Target.firm.is_null(False)).tuples()}
+    by_group = {}
     for person in people:
-        by_firm.setdefault((person.county_id, person.firm_id), []).append(person)
+        firm_key = person.firm_id if person.firm_id in firms_with_targets else None
+        by_group.setdefault((person.county_id, firm_key), []).append(person)
     progress, caps = {}, {}
-    for (county_id, firm_id), group in by_firm.items():
+    for (county_id, firm_id), group in by_group.items():
         targets = targets_for(year, county_id=county_id, firm_id=firm_id)
         if county_id not in caps:
             caps[county_id] = outside_cap(county_id, year)
-        progress.update(progress_for(group, year, today, targets=targets, cap=caps[county_id]))
+        progress.update(progress_for(group, year, today, targets=targets, cap=caps[county_id],
+                                     totals=totals))
     return people, progress
