@@ -139,7 +139,7 @@ def test_bad_figures_are_refused(client, make_user, world, value):
     response = client.post(f"/home/figures?year={year}", data={
         f"population-{world['a'].id}": value, f"lawyers-{world['a'].id}": "3"})
     assert response.status_code == 400
-    assert soup(response).find(class_="error") is not None
+    assert soup(response).find(class_="form-error") is not None
     assert RegionYear.select().count() == 0
 
 
