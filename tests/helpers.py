@@ -28,6 +28,7 @@ from webapp.i18n import local_today
 from webapp.ledger import evidence as evidence_files
 from webapp.ledger import services as ledger_services
 from webapp.ledger.models import Entry, Evidence
+from webapp.targets.models import Assessment
 from webapp.trainings.models import Training, TrainingCategory
 
 # ------------------------------------------------------------------ database and clients
@@ -321,6 +322,16 @@ def scene_category(scene):
     return scene.category
 
 
+def scene_assessment(scene):
+    """County A's subject's failed result with an open rectification (made on first use)."""
+    if getattr(scene, "assessment", None) is None:
+        today = local_today()
+        scene.assessment = Assessment.create(
+            year=today.year, county=scene.world["a"], user=scene.subject, result="incompetent",
+            rectify_by=today + datetime.timedelta(days=30))
+    return scene.assessment
+
+
 def scene_code(scene):
     return qr.current_code(scene_training(scene), "in")
 
@@ -390,6 +401,7 @@ OBJECT_PARAMS = {
     "member_id": lambda s: scene_member(s).id,
     "photo_id": lambda s: scene_photo(s).id,
     "category_id": lambda s: scene_category(s).id,
+    "assessment_id": lambda s: scene_assessment(s).id,
 }
 OTHER_PARAMS = {"filename": lambda s: "css/app.css", "purpose": lambda s: "in",
                 "kind": lambda s: "public_service", "year": lambda s: this_year(),

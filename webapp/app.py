@@ -18,7 +18,9 @@ from .branches.views import branches_bp
 from .errors import DomainError
 from .ledger.views import ledger_bp
 from .pwa import pwa_bp
+from .targets import assessment_views  # noqa: F401  (its routes join home_bp)
 from .targets import city_views  # noqa: F401  (its routes join home_bp)
+from .targets import target_views  # noqa: F401  (its routes join admin_bp)
 from .targets.views import home_bp
 from .checkin.views import checkin_bp
 from .trainings import category_views  # noqa: F401  (its routes join trainings_bp)

@@ -45,3 +45,13 @@ def test_county_records_its_residents_and_lawyers(phone):
     check_layout(page, "/home/figures")
     screenshot(page, "oversight-figures-360")
     assert_clean(context)
+
+
+def test_targets_screen_on_a_phone(phone):
+    context = phone("county_admin", **NARROW)
+    page = context.new_page()
+    page.goto("/admin/targets")
+    expect(page.locator("main form").first).to_be_visible()
+    check_layout(page, "/admin/targets")
+    screenshot(page, "oversight-targets-360")
+    assert_clean(context)

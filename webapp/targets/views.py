@@ -1,20 +1,20 @@
 """Home pages for each role: progress against the year's targets."""
 import datetime
-from collections import Counter
 
-from flask import Blueprint, g
+from flask import Blueprint, abort, g, redirect, request, url_for
+from flask_babel import gettext as _
 from peewee import fn
 
 from .. import access
-from ..accounts.models import Firm, Notification, Region, User
+from ..accounts.models import Firm, Notification, Region
 from ..branches import overview as branch_overview
 from ..db import utcnow
-from ..web import render
+from ..web import Sheet, object_id, render, xlsx_response
 from ..i18n import local_today, to_local
 from ..ledger.models import Entry
 from ..trainings import services as trainings
 from ..trainings.models import Training
-from . import services
+from . import dashboard, services
 
 home_bp = Blueprint("home", __name__, url_prefix="/home")
 
@@ -39,29 +39,13 @@ def practitioner():
                   notes=notes, is_today=lambda t: to_local(t.start_at).date() == today)
 
 
-def _people_progress(query, year, today):
-    people = list(services.active_practitioners(query).order_by(User.name))
-    by_firm = {}
-    for person in people:
-        by_firm.setdefault((person.county_id, person.firm_id), []).append(person)
-    progress, caps = {}, {}
-    for (county_id, firm_id), group in by_firm.items():
-        # A firm may carry its own targets; otherwise its county's, then the city's.
-        targets = services.targets_for(year, county_id=county_id, firm_id=firm_id)
-        if county_id not in caps:
-            caps[county_id] = services.outside_cap(county_id, year)
-        progress.update(services.progress_for(group, year, today, targets=targets,
-                                              cap=caps[county_id]))
-    return people, progress
-
-
 @home_bp.route("/firm")
 @access.roles_required("director")
 def director():
     """Director home: the firm's people against the targets, and pending entries."""
     today = local_today()
     firm = access.firms(g.actor).get()
-    people, progress = _people_progress(access.people(g.actor), today.year, today)
+    people, progress = services.people_progress(access.people(g.actor), today.year, today)
     pending = access.entries(g.actor, Entry).where(Entry.status == "pending").count()
     return render("home/director.html", firm=firm, people=people, progress=progress,
                   counts=services.status_counts(progress), pending=pending, today=today,
@@ -76,37 +60,156 @@ def secretary():
     return render("home/secretary.html", **branch_overview.secretary_overview(branch, local_today()))
 
 
-def _region_overview(county_ids, today):
-    people, progress = _people_progress(access.people(g.actor), today.year, today)
-    counts = services.status_counts(progress)
-    firms = list(Firm.select(Firm, Region).join(Region)
-                 .where(Firm.county.in_(county_ids or [0]), Firm.active == True)  # noqa: E712
-                 .order_by(Region.name, Firm.name))
-    by_firm = services.firm_progress(people, progress)
-    headcount = Counter(person.firm_id for person in people)
-    firm_rows = [{"firm": firm, "people": headcount[firm.id],
-                  "cells": by_firm.get(firm.id) or [None] * len(services.PERSON_METRICS)}
-                 for firm in firms]
-    return people, progress, counts, firm_rows
+def _county_scope():
+    """The county the dashboard shows: a county admin's own; any of a city admin's (?county=)."""
+    county_ids = g.actor.county_ids()
+    raw = request.args.get("county")
+    if raw:
+        try:
+            county_id = object_id(raw)
+        except ValueError:
+            abort(404)
+        if county_id not in county_ids:
+            abort(404)
+    elif county_ids:
+        county_id = (county_ids[0] if g.actor.role == "county_admin" else
+                     access.counties(g.actor).first().id)
+    else:
+        abort(404)
+    return access.get_or_404(access.counties(g.actor), Region, county_id)
+
+
+def _dashboard_base(county, today):
+    """The county's people, their progress (computed once) and firms."""
+    people, progress = services.people_progress(
+        dashboard.scoped_people(g.actor, [county.id]), today.year, today)
+    firms = list(access.firms(g.actor).select(Firm, Region).join(Region)
+                 .where(Firm.county == county.id, Firm.active == True)  # noqa: E712
+                 .order_by(Firm.name))
+    return people, progress, firms
+
+
+def _scope_args(county):
+    return {"county": county.id} if g.actor.role == "city_admin" else {}
+
+
+def _common(county, today):
+    return {"county": county, "today": today, "scope_args": _scope_args(county),
+            "can_manage": g.actor.role == "county_admin", "labels": services.METRIC_LABELS,
+            "status_labels": services.STATUS_LABELS, "metrics": services.PERSON_METRICS,
+            "behind_statuses": dashboard.BEHIND}
+
+
+def _behind(county, today):
+    """The behind list as the screen and the export show it, with its filters."""
+    people, progress, firms = _dashboard_base(county, today)
+    firm_map = {f.id: f for f in firms}
+    firm_id = dashboard.parse_firm(request.args.get("firm"), firm_map)
+    metric = dashboard.parse_metric(request.args.get("metric"))
+    status = dashboard.parse_status(request.args.get("status"), dashboard.BEHIND)
+    rows = dashboard.behind_list(people, progress, firm_id=firm_id, metric=metric,
+                                 status=status, firms=firm_map)
+    filters = {"firm": firm_id, "metric": metric, "status": status}
+    return rows, filters, firms, people, progress
+
+
+def _firms(county, today, people=None, progress=None, firms=None):
+    """The firms table as the screen and the export show it, with its sort."""
+    if people is None:
+        people, progress, firms = _dashboard_base(county, today)
+    raw = request.args.get("sort", "")
+    key, descending = dashboard.parse_sort(raw)
+    rows = dashboard.firm_table(firms, people, progress, key, descending)
+    return rows, (raw or "name")
 
 
 @home_bp.route("/county")
-@access.roles_required("county_admin")
+@access.roles_required("county_admin", "city_admin")
 def county():
-    """County admin home: reviews waiting, trainings, the year so far, firms."""
+    """County dashboard: reviews, trainings, the year so far, who is behind, firms, the chart."""
     today = local_today()
     now = utcnow()
-    county_ids = g.actor.county_ids()
-    pending = access.entries(g.actor, Entry).where(Entry.status == "pending")
-    waiting = pending.count()
-    oldest = pending.select(fn.MIN(Entry.created_at)).scalar()
-    upcoming = list(trainings.for_regions(county_ids)
+    county_row = _county_scope()
+    chart_metric = dashboard.parse_metric(request.args.get("chart")) or services.PERSON_METRICS[0]
+    rows, filters, firms, people, progress = _behind(county_row, today)
+    firm_rows, sort = _firms(county_row, today, people, progress, firms)
+    figures = dashboard.county_figures(g.actor, [county_row.id], today.year, today,
+                                       progress=progress)
+    upcoming = list(trainings.for_regions([county_row.id])
                     .where(Training.end_at >= now - datetime.timedelta(hours=12),
                            Training.status == "scheduled")
                     .order_by(Training.start_at).limit(5))
-    people, _progress, counts, firm_rows = _region_overview(county_ids, today)
-    return render("home/county.html", today=today, waiting=waiting,
-                  oldest_days=(now - oldest).days if oldest else None, upcoming=upcoming,
-                  counts=counts, firm_rows=firm_rows, people_count=len(people),
-                  labels=services.METRIC_LABELS, status_labels=services.STATUS_LABELS,
-                  county=Region.get_by_id(county_ids[0]))
+    series = dashboard.monthly_series([county_row.id], today.year, chart_metric, today,
+                                      people_count={county_row.id: len(people)})
+    return render("home/county.html", **_common(county_row, today), figures=figures,
+                  waiting=figures.waiting, oldest_days=figures.oldest_days, upcoming=upcoming,
+                  counts=services.status_counts(progress), people_count=len(people),
+                  behind=rows, filters=filters, firms=firms, firm_rows=firm_rows, sort=sort,
+                  chart_metric=chart_metric, chart=dashboard.chart_svg(series))
+
+
+@home_bp.route("/county/behind")
+@access.roles_required("county_admin", "city_admin")
+def county_behind():
+    """Who is behind or at risk, filtered by firm, target and status (page or fragment)."""
+    today = local_today()
+    county_row = _county_scope()
+    rows, filters, firms, _people, _progress = _behind(county_row, today)
+    return render("home/_county_page.html", "home/_county_behind.html",
+                  **_common(county_row, today), body="home/_county_behind.html",
+                  page_title=_("Who is behind"), behind=rows, filters=filters, firms=firms)
+
+
+@home_bp.route("/county/people")
+@access.roles_required("county_admin", "city_admin")
+def county_people():
+    """Everyone with one status on one target: a status count opened (page or fragment)."""
+    today = local_today()
+    county_row = _county_scope()
+    if not request.args.get("metric") and not request.args.get("status"):
+        # Nothing chosen: the counts to choose from are on the dashboard.
+        return redirect(url_for("home.county", **_scope_args(county_row), _anchor="year"))
+    people, progress, firms = _dashboard_base(county_row, today)
+    metric = dashboard.parse_metric(request.args.get("metric"), required=True)
+    status = dashboard.parse_status(request.args.get("status"), required=True)
+    rows = dashboard.status_list(people, progress, metric, status,
+                                 firms={f.id: f for f in firms})
+    return render("home/_county_page.html", "home/_county_people.html",
+                  **_common(county_row, today), body="home/_county_people.html",
+                  page_title=_("%(status)s: %(metric)s", status=services.STATUS_LABELS[status],
+                               metric=services.METRIC_LABELS[metric]),
+                  rows=rows, metric=metric, status_key=status)
+
+
+@home_bp.route("/county/behind.xlsx")
+@access.roles_required("county_admin", "city_admin")
+def county_behind_export():
+    """The behind list as .xlsx: the rows, figures and filters of the screen."""
+    today = local_today()
+    county_row = _county_scope()
+    rows, filters, firms, _people, _progress = _behind(county_row, today)
+    firm_map = {f.id: f for f in firms}
+    above = [[_("County"), county_row.name], [_("As of"), today],
+             [_("Firm"), firm_map[filters["firm"]].name if filters["firm"] else _("All")],
+             [_("Target"), services.METRIC_LABELS[filters["metric"]] if filters["metric"]
+              else _("All")],
+             [_("Status"), services.STATUS_LABELS[filters["status"]] if filters["status"]
+              else _("Behind or at risk")], []]
+    sheet = Sheet(title=_("Who is behind"), header=[str(h) for h in dashboard.PERSON_HEADER],
+                  rows=[r.cells() for r in rows], widths=(14, 24, 20, 10, 10, 10, 10, 10, 10),
+                  heading=_("Who is behind, %(county)s", county=county_row.name), above=above)
+    return xlsx_response(f"behind-{today.isoformat()}.xlsx", [sheet])
+
+
+@home_bp.route("/county/firms.xlsx")
+@access.roles_required("county_admin", "city_admin")
+def county_firms_export():
+    """The firms table as .xlsx, in the order the screen shows it."""
+    today = local_today()
+    county_row = _county_scope()
+    rows, sort = _firms(county_row, today)
+    sheet = Sheet(title=_("Firms"), header=dashboard.firm_header(),
+                  rows=[r.values() for r in rows], widths=(26, 12, 10),
+                  heading=_("Firms, %(county)s", county=county_row.name),
+                  above=[[_("As of"), today], []])
+    return xlsx_response(f"firms-{today.isoformat()}.xlsx", [sheet])
