@@ -54,6 +54,7 @@ bench: translations
 	$(BIN)/python bench/checkin_storm.py
 	$(BIN)/python bench/ledger_bench.py
 	$(BIN)/python bench/roster_import.py
+	$(BIN)/python bench/province.py --counties 20
 
 clean:
 	rm -rf $(VENV) instance/ledger.db* tests/browser/screenshots
