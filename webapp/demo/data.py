@@ -7,13 +7,13 @@ CITY = {"name": "江州市", "population": 2_190_000}
 
 # The three counties, each with its administrator (name, username, phone) and training room.
 COUNTIES = [
-    {"key": "jiangnan", "name": "江南区", "en": "Jiangnan District", "population": 862_000,
+    {"key": "jiangnan", "name": "江南区", "en": "Jiangnan District", "population": 862_000, "lawyers": 146,
      "code": "362502", "aid": "江南援", "admin": ("程晓峰", "admin_jiangnan", "13900000002"),
      "place": "江南区公共法律服务中心三楼会议室"},
-    {"key": "qinghe", "name": "清河县", "en": "Qinghe County", "population": 618_000,
+    {"key": "qinghe", "name": "清河县", "en": "Qinghe County", "population": 618_000, "lawyers": 61,
      "code": "362521", "aid": "清援", "admin": ("钱卫民", "admin_qinghe", "13900000007"),
      "place": "清河县司法局二楼会议室"},
-    {"key": "qingshan", "name": "青山县", "en": "Qingshan County", "population": 407_000,
+    {"key": "qingshan", "name": "青山县", "en": "Qingshan County", "population": 407_000, "lawyers": 33,
      "code": "362523", "aid": "青援", "admin": ("付婷婷", "admin_qingshan", "13900000008"),
      "place": "青山县公共法律服务中心培训室"},
 ]

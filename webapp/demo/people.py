@@ -1,7 +1,8 @@
 """The demo city's regions, firms, people and party branches."""
 import datetime
+import random
 
-from ..accounts.models import Firm, Region, RoleGrant, User
+from ..accounts.models import Firm, Region, RegionYear, RoleGrant, User
 from ..accounts.services import create_admin, set_director
 from ..branches.models import Branch
 from ..branches.services import add_member, clean_branch, county_firms, save_branch, set_secretary
@@ -33,6 +34,8 @@ def make_regions(story):
         region = Region.create(name=county["name"], kind="county", parent=story.city,
                                population=county["population"], created_at=story.created)
         story.regions[county["key"]] = region
+        RegionYear.create(region=region, year=story.year, population=county["population"],
+                          lawyers=county["lawyers"])
     for ckey, name, setting, township, _size, _party, villages in FIRMS:
         story.firms[name] = Firm.create(name=name, county=story.regions[ckey], setting=setting,
                                         township=township, created_at=story.created)
@@ -66,6 +69,14 @@ def _age(story, idx, new):
     roll = rng.random()
     return (rng.randint(48, 62) if roll < 0.72 else
             rng.randint(36, 47) if roll < 0.95 else rng.randint(31, 35))
+
+
+def _education(name, age):
+    """Younger practitioners more often hold a degree (its own random stream: the story's
+    sequence of draws stays as it was)."""
+    rng = random.Random(f"education-{name}")
+    levels = ("bachelor", "college", "secondary") if age < 45 else ("college", "secondary", "bachelor")
+    return rng.choices(levels, weights=(6, 3, 1))[0]
 
 
 def _licensed_on(story, fname, new, birth_year):
@@ -108,7 +119,8 @@ def make_people(story, password_hash):
                     name=name, phone=phone, firm=firm, county=region, password_hash=password_hash,
                     licence_no=story.licence(county, licensed.year), birth_year=birth_year,
                     party_member=idx < party_count, locale=None, created_at=created,
-                    licensed_on=datetime.datetime.combine(licensed, datetime.time()))
+                    licensed_on=datetime.datetime.combine(licensed, datetime.time()),
+                    education=_education(name, story.year - birth_year))
                 RoleGrant.create(user=user, role="practitioner", firm=firm, created_at=created)
                 person = Person(user, fname, county, licensed if new else story.since,
                                 idx < party_count, new)
