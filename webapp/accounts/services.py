@@ -2,6 +2,7 @@
 import datetime
 import re
 import secrets
+import unicodedata
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,11 +14,12 @@ from ..db import db, utcnow
 from ..errors import DomainError, NotAllowed
 from ..i18n import local_today
 from ..inputs import clean_text
-from .models import Firm, LoginAttempt, RoleGrant, User, UserSession
+from .models import EDUCATION_LEVELS, Firm, LoginAttempt, RoleGrant, User, UserSession
 
 _hasher = PasswordHasher()
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 MIN_PASSWORD = 8
+EARLIEST_LICENCE = datetime.date(1950, 1, 1)
 
 
 def hash_password(password):
@@ -187,8 +189,51 @@ def clean_birth_year(value, this_year):
     return int(value)
 
 
-def clean_person(data, firms, this_year):
-    """Validate a person form; return a dict of clean values or raise DomainError."""
+def education_labels():
+    """Return the translated name of each education level, in order ('' is not recorded)."""
+    return {"": _("Not recorded"), "secondary": _("Secondary school or below"),
+            "college": _("Junior college"), "bachelor": _("Bachelor's degree"),
+            "master": _("Master's degree"), "doctor": _("Doctorate")}
+
+
+def clean_education(value):
+    """Return one of EDUCATION_LEVELS, or '' when blank; raise DomainError otherwise."""
+    value = str(value if value is not None else "").strip()
+    if value and value not in EDUCATION_LEVELS:
+        raise DomainError(_("Choose one of the education levels offered."), field="education")
+    return value
+
+
+def licence_date_text(value):
+    """Return a typed licence date trimmed, refusing digits other than 0-9 (full-width ones
+    become 0-9 first, as the date parser does); '' when blank."""
+    text = str(value if value is not None else "").strip()
+    folded = unicodedata.normalize("NFKC", text)
+    if any(ch.isdigit() and not ch.isascii() for ch in folded):
+        raise DomainError(_("%(label)s is not a date. Write it like 2026-03-05.",
+                            label=_("The licence date")), field="licensed_on")
+    return text
+
+
+def check_licensed_on(day, today):
+    """Return a parsed licence date (or None) as a datetime at midnight, or raise DomainError
+    when it lies in the future or before 1950."""
+    if day is None:
+        return None
+    if day > today:
+        raise DomainError(_("The licence date cannot be in the future."), field="licensed_on")
+    if day < EARLIEST_LICENCE:
+        raise DomainError(_("The licence date cannot be before %(year)d.",
+                            year=EARLIEST_LICENCE.year), field="licensed_on")
+    return datetime.datetime.combine(day, datetime.time())
+
+
+def clean_person(data, firms, this_year, licensed_on=None):
+    """Validate a person form; return a dict of clean values or raise DomainError.
+
+    `licensed_on` is the licence date the caller already parsed (see check_licensed_on);
+    education and the licence date are kept only when `data` has those fields.
+    """
     clean = {
         "name": clean_text(data.get("name"), "name", _("the name"), 60, required=True),
         "phone": clean_phone(data.get("phone")),
@@ -197,6 +242,11 @@ def clean_person(data, firms, this_year):
         "birth_year": clean_birth_year(data.get("birth_year"), this_year),
         "party_member": str(data.get("party_member", "")).lower() in ("1", "on", "true", "yes", "是"),
     }
+    # The optional fields count only when the form carries them; absent, they stay as they are.
+    if "education" in data:
+        clean["education"] = clean_education(data.get("education"))
+    if "licensed_on" in data:
+        clean["licensed_on"] = licensed_on
     firm_id = str(data.get("firm_id") or "")
     firm = next((f for f in firms if str(f.id) == firm_id), None)
     if firm is None:
@@ -214,6 +264,7 @@ def create_practitioner(actor, county, clean):
                 name=clean["name"], phone=clean["phone"], password_hash=hash_password(code),
                 firm=clean["firm"], county=county, licence_no=clean["licence_no"],
                 birth_year=clean["birth_year"], party_member=clean["party_member"],
+                education=clean.get("education", ""), licensed_on=clean.get("licensed_on"),
                 must_change_password=True)
             RoleGrant.create(user=user, role="practitioner", firm=clean["firm"])
             audit(actor, "user.create", user, county, {"name": user.name})
@@ -230,6 +281,9 @@ def update_practitioner(actor, user, county, clean):
         with db.atomic():
             for key in ("name", "phone", "licence_no", "birth_year", "party_member", "firm"):
                 setattr(user, key, clean[key])
+            for key in ("education", "licensed_on"):
+                if key in clean:
+                    setattr(user, key, clean[key])
             user.save()
             if old_firm_id != clean["firm"].id:
                 (RoleGrant.update(firm=clean["firm"])

@@ -8,6 +8,7 @@ from ..db import utcnow
 from ..errors import DomainError
 from ..web import client_address, redirect_after_post, render
 from ..i18n import local_today
+from ..ledger.forms import parse_date
 from .. import access
 from . import services
 from .models import AuditEvent, Firm, RoleGrant, User, UserSession
@@ -241,13 +242,24 @@ def people():
                   firm_id=firm_id, show=show, firms=firm_map, directors=directors)
 
 
+def _licensed_on(value, today):
+    """The form's licence date: blank is none; else the app's date format, 1950 to today."""
+    text = services.licence_date_text(value)
+    if not text:
+        return None
+    return services.check_licensed_on(
+        parse_date(text, "licensed_on", _("The licence date")), today)
+
+
 def _person_form(user):
     firms_list = list(access.firms(g.actor).where(Firm.active == True).order_by(Firm.name))  # noqa: E712
     error = field = None
     if request.method == "POST":
         data = request.form
         try:
-            clean = services.clean_person(data, firms_list, local_today().year)
+            today = local_today()
+            clean = services.clean_person(data, firms_list, today.year,
+                                          licensed_on=_licensed_on(data.get("licensed_on"), today))
             if user is None:
                 user, code = services.create_practitioner(g.actor.user, acting_county(), clean)
                 return render("admin/person_code.html", person=user, code=code, created=True)
@@ -260,13 +272,15 @@ def _person_form(user):
     elif user is not None:
         data = {"name": user.name, "phone": user.phone or "", "licence_no": user.licence_no,
                 "birth_year": user.birth_year or "", "party_member": user.party_member,
-                "firm_id": user.firm_id}
+                "firm_id": user.firm_id, "education": user.education or "",
+                "licensed_on": user.licensed_on.date().isoformat() if user.licensed_on else ""}
     else:
         data = {"firm_id": request.args.get("firm", "")}
     is_director = user is not None and RoleGrant.select().where(
         RoleGrant.user == user, RoleGrant.role == "director").exists()
     return render("admin/person_form.html", person=user, data=data, firms=firms_list,
                   error=error, field=field, is_director=is_director,
+                  education_levels=services.education_labels(), today=local_today().isoformat(),
                   status=400 if error else 200)
 
 

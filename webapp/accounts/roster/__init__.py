@@ -116,7 +116,9 @@ def create_people(actor, county, rows, detail=None):
                     "name": row.clean["name"], "phone": row.clean["phone"], "password_hash": h,
                     "firm": row.clean["firm"].id, "county": county.id,
                     "licence_no": row.clean["licence_no"], "birth_year": row.clean["birth_year"],
-                    "party_member": row.clean["party_member"], "must_change_password": True,
+                    "party_member": row.clean["party_member"],
+                    "licensed_on": row.clean.get("licensed_on"),
+                    "education": row.clean.get("education") or "", "must_change_password": True,
                     "active": True, "created_at": now,
                 } for row, h in batch]).execute()
             ids = {}

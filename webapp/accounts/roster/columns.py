@@ -5,12 +5,14 @@ import unicodedata
 from flask_babel import gettext as _
 
 MAX_ROWS = 2000
-FIELDS = ("name", "phone", "firm", "licence_no", "birth_year", "party_member", "branch")
+FIELDS = ("name", "phone", "firm", "licence_no", "birth_year", "party_member", "branch",
+          "licensed_on", "education")
 REQUIRED = ("name", "phone", "firm")
 # The template's headers; they name the format, so they stay Chinese in every language.
 TEMPLATE_HEADERS = {"name": "姓名", "phone": "手机号", "firm": "所属法律服务所",
                     "licence_no": "执业证号", "birth_year": "出生年份",
-                    "party_member": "是否党员", "branch": "所在支部"}
+                    "party_member": "是否党员", "branch": "所在支部",
+                    "licensed_on": "执业日期", "education": "学历"}
 _ALIASES = {
     "name": ("姓名", "名字", "name", "full name", "person"),
     "phone": ("手机号", "手机号码", "手机", "电话", "电话号码", "联系电话", "联系方式",
@@ -28,6 +30,11 @@ _ALIASES = {
                      "cpc member"),
     "branch": ("所在支部", "支部", "党支部", "所在党支部", "所属支部", "所属党支部", "branch",
                "party branch"),
+    "licensed_on": ("执业日期", "执业时间", "执业起始日期", "开始执业日期", "发证日期",
+                    "执业证发证日期", "取得执业证日期", "licensed on", "licence date",
+                    "license date", "date licensed", "licensed since"),
+    "education": ("学历", "最高学历", "文化程度", "学历层次", "education", "education level",
+                  "highest education"),
 }
 
 
@@ -50,7 +57,8 @@ def field_labels():
     """Return the translated label of each roster column."""
     return {"name": _("Name"), "phone": _("Phone number"), "firm": _("Firm"),
             "licence_no": _("Licence number"), "birth_year": _("Birth year"),
-            "party_member": _("Party member"), "branch": _("Party branch")}
+            "party_member": _("Party member"), "branch": _("Party branch"),
+            "licensed_on": _("Licensed on"), "education": _("Education")}
 
 
 def match_header(texts):

@@ -7,9 +7,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ...errors import DomainError
+from ...i18n import local_today
 from ...inputs import clean_text
-from ..models import User
-from ..services import clean_birth_year, clean_phone
+from ...ledger.forms import parse_date
+from ..models import EDUCATION_LEVELS, User
+from ..services import check_licensed_on, clean_birth_year, clean_phone, licence_date_text
 from .columns import name_key
 
 _YES = {"是", "是的", "y", "yes", "true", "1", "√", "✓", "✔", "党员", "中共党员", "中共预备党员",
@@ -44,6 +46,34 @@ class Preview:
         return [r for r in self.rows if r.errors]
 
 
+# What people write for the highest education completed; the English keys are accepted too.
+_EDUCATION = {"高中及以下": "secondary", "高中": "secondary", "中专": "secondary",
+              "职高": "secondary", "技校": "secondary", "初中": "secondary", "高中以下": "secondary",
+              "大专": "college", "专科": "college", "大学专科": "college",
+              "本科": "bachelor", "大学本科": "bachelor",
+              "硕士": "master", "研究生": "master", "硕士研究生": "master",
+              "博士": "doctor", "博士研究生": "doctor"}
+_EDUCATION.update({key: key for key in EDUCATION_LEVELS})
+
+
+def _education_value(text):
+    """Return an education level key, '' for blank, or raise DomainError for an unknown word."""
+    key = re.sub(r"\s", "", unicodedata.normalize("NFKC", text or "")).casefold()
+    if not key:
+        return ""
+    if key in _EDUCATION:
+        return _EDUCATION[key]
+    raise DomainError(_("Education: write 高中及以下, 大专, 本科, 硕士 or 博士."))
+
+
+def _licence_date(text, today):
+    """Return the licence date as a datetime at midnight, None for blank, or raise DomainError."""
+    text = licence_date_text(text)
+    if not text:
+        return None
+    return check_licensed_on(parse_date(text, "licensed_on", _("The licence date")), today)
+
+
 def _party_value(text):
     """Return True, False, None (blank), or raise DomainError for an unknown answer."""
     key = unicodedata.normalize("NFKC", text or "").strip().casefold()
@@ -72,7 +102,7 @@ def _flag_repeats(groups, message):
                 row.errors.append(message(len(others), ", ".join(str(n) for n in others)))
 
 
-def _check_one(values, firms_by_key, branches_by_key, this_year):
+def _check_one(values, firms_by_key, branches_by_key, this_year, today):
     """Check one row on its own; return (clean values, errors)."""
     clean, errors = {}, []
 
@@ -109,6 +139,8 @@ def _check_one(values, firms_by_key, branches_by_key, this_year):
     attempt("birth_year", lambda: clean_birth_year(
         birth_year_text(values.get("birth_year")), this_year))
     attempt("party_member", lambda: _party_value(values.get("party_member")))
+    attempt("licensed_on", lambda: _licence_date(values.get("licensed_on"), today))
+    attempt("education", lambda: _education_value(values.get("education")))
     branch_text = values.get("branch") or ""
     clean["branch"] = None
     if branch_text.strip():
@@ -135,17 +167,19 @@ def chunks(items, size=500):
         yield items[start:start + size]
 
 
-def check_rows(records, firms, branches, county, this_year):
+def check_rows(records, firms, branches, county, this_year, today=None):
     """Check every row against the county's firms and branches, the file and the database.
 
     `firms` and `branches` are the acting administrator's scoped lists; a name that is not
-    among them is an error, so another county's firm can never be used.
+    among them is an error, so another county's firm can never be used. A licence date may
+    not be after `today` (the local date unless given).
     """
+    today = today or local_today()
     firms_by_key = {name_key(f.name): f for f in firms}
     branches_by_key = {name_key(b.name): b for b in branches}
     rows = []
     for line, values in records:
-        clean, errors = _check_one(values, firms_by_key, branches_by_key, this_year)
+        clean, errors = _check_one(values, firms_by_key, branches_by_key, this_year, today)
         rows.append(Row(line=line, values=values, errors=errors, clean=clean))
 
     by_phone, by_licence = {}, {}

@@ -15,6 +15,8 @@ def template_workbook(firm_names, branch_names):
         _("Firm and party branch: write the name exactly as listed below."),
         _("Birth year: four digits, for example 1975."),
         _("Party member: 是 or 否. Party members may also give their party branch."),
+        _("Licensed on (optional): the day the licence was granted, for example 2015-07-01."),
+        _("Education (optional): 高中及以下, 大专, 本科, 硕士 or 博士."),
         _("At most %(n)d people per file. Empty rows are skipped.", n=MAX_ROWS),
     ]
     names = [[firm_names[i] if i < len(firm_names) else None,
@@ -22,7 +24,7 @@ def template_workbook(firm_names, branch_names):
              for i in range(max(len(firm_names), len(branch_names)))]
     book = workbook([
         Sheet(_("Roster"), [TEMPLATE_HEADERS[n] for n in FIELDS], [],
-              widths=(12, 16, 28, 22, 10, 10, 24)),
+              widths=(12, 16, 28, 22, 10, 10, 24, 14, 12)),
         Sheet(_("Instructions"), [_("Firms"), _("Party branches")], names, widths=(40, 30),
               above=[[line] for line in lines] + [[]], freeze=False),
     ])
@@ -36,6 +38,10 @@ def template_workbook(firm_names, branch_names):
     party = DataValidation(type="list", formula1='"是,否"', allow_blank=True)
     sheet.add_data_validation(party)
     party.add(f"F2:F{end}")
+    education = DataValidation(type="list", formula1='"高中及以下,大专,本科,硕士,博士"',
+                               allow_blank=True)
+    sheet.add_data_validation(education)
+    education.add(f"I2:I{end}")
     for listed, column, target in ((firm_names, "A", "C"), (branch_names, "B", "G")):
         if listed:
             pick = DataValidation(
