@@ -145,7 +145,7 @@ def test_chart_is_valid_svg_with_one_point_per_month(app, county):
     with app.test_request_context(headers={"Accept-Language": "en"}):
         root = ET.fromstring(str(dashboard.chart_svg(series)))
     ns = {"s": "http://www.w3.org/2000/svg"}
-    assert root.get("viewBox") == "0 0 360 240"
+    assert root.get("viewBox") == "0 0 360 280"
     lines = {line.get("class").split()[-1]: line.get("points").split()
              for line in root.findall("s:polyline", ns)}
     assert len(lines["chart-pace"]) == 12 and len(lines["chart-last_year"]) == 12

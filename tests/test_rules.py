@@ -120,9 +120,9 @@ def test_the_county_home_shows_each_firm_with_status_for(app, world, make_user):
     progress = targets.progress_for(people, today.year, today)
     expected = targets.firm_progress(people, progress)[world["firm_a"].id]
     page = soup(signed_in(app, make_user("county_admin")).get("/home/county"))
-    chips = page.select(".firm-row .chip")
-    shown = [next(c for c in chip["class"] if c.startswith("status-"))[len("status-"):]
-             for chip in chips]
+    cells = page.select(".county-firms .firm-line td[class*=status-]")
+    shown = [next(c for c in cell["class"] if c.startswith("status-"))[len("status-"):]
+             for cell in cells]
     assert shown == [p.status for p in expected]
 
 

@@ -359,8 +359,9 @@ def _fmt(value):
 
 def chart_svg(series, title=None):
     """Draw the series as SVG markup: three lines told apart by dash and marker, with words."""
-    width, height = 360, 240
-    left, right, top, bottom = 44, 12, 16, 96
+    # Text at 14 and 15 units: read at a phone's width by older eyes (the SVG scales to fit).
+    width, height = 360, 280
+    left, right, top, bottom = 48, 12, 22, 118
     plot_w, plot_h = width - left - right, height - top - bottom
     high = _nice_max(max([*series["this_year"], *series["last_year"], *series["pace"],
                           Decimal(0)]))
@@ -386,14 +387,14 @@ def chart_svg(series, title=None):
         parts.append(f'<line class="chart-grid" x1="{left}" y1="{gy:.1f}" x2="{width - right}" '
                      f'y2="{gy:.1f}" stroke="#bbb" stroke-width="0.5"/>')
         parts.append(f'<text class="chart-axis" x="{left - 4}" y="{gy + 4:.1f}" '
-                     f'text-anchor="end" font-size="10">{_fmt(high * fraction)}</text>')
-    parts.append(f'<text class="chart-axis" x="4" y="{top - 4}" font-size="10">'
+                     f'text-anchor="end" font-size="14">{_fmt(high * fraction)}</text>')
+    parts.append(f'<text class="chart-axis" x="4" y="{top - 4}" font-size="14">'
                  f'{escape(str(unit))}</text>')
     for month in range(1, 13):
-        parts.append(f'<text class="chart-axis" x="{x(month):.1f}" y="{top + plot_h + 14}" '
-                     f'text-anchor="middle" font-size="10">{month}</text>')
-    parts.append(f'<text class="chart-axis" x="{left + plot_w / 2:.1f}" y="{top + plot_h + 28}" '
-                 f'text-anchor="middle" font-size="10">{escape(str(_l("Month")))}</text>')
+        parts.append(f'<text class="chart-axis" x="{x(month):.1f}" y="{top + plot_h + 18}" '
+                     f'text-anchor="middle" font-size="14">{month}</text>')
+    parts.append(f'<text class="chart-axis" x="{left + plot_w / 2:.1f}" y="{top + plot_h + 36}" '
+                 f'text-anchor="middle" font-size="14">{escape(str(_l("Month")))}</text>')
     styles = {
         "pace": 'stroke="#555" stroke-width="1.5" stroke-dasharray="2 3"',
         "last_year": 'stroke="#777" stroke-width="1.5" stroke-dasharray="6 4"',
@@ -409,10 +410,10 @@ def chart_svg(series, title=None):
                      f'fill="#0b5cad"><title>{i}: {_fmt(float(value))}</title></circle>')
     # The legend: a sample of each line and its name in words.
     for row, key in enumerate(("this_year", "last_year", "pace")):
-        ly = top + plot_h + 46 + row * 16
+        ly = top + plot_h + 60 + row * 20
         parts.append(f'<line x1="{left}" y1="{ly - 4}" x2="{left + 28}" y2="{ly - 4}" '
                      f'{styles[key]}/>')
-        parts.append(f'<text class="chart-legend" x="{left + 36}" y="{ly}" font-size="11">'
+        parts.append(f'<text class="chart-legend" x="{left + 36}" y="{ly}" font-size="15">'
                      f'{escape(str(SERIES_LABELS[key]))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
