@@ -13,8 +13,8 @@ import pytest
 import qrcode
 from PIL import Image
 
-from tests.browser.helpers import (CHROMIUM, LAUNCH_ARGS, activate_service_worker, assert_clean,
-                                   bound_to, expect, login, screenshot, zh)
+from tests.browser.helpers import (CHROMIUM, LAUNCH_ARGS, WAIT_MS, activate_service_worker,
+                                   assert_clean, bound_to, expect, login, screenshot, zh)
 from tests.browser.seed import PEOPLE
 from tests.helpers import PASSWORD
 from webapp.accounts.models import Region, User
@@ -394,7 +394,7 @@ def test_a_kept_scan_and_a_kept_entry_survive_a_browser_restart_and_are_sent_onc
         context = browser.browser_type.launch_persistent_context(
             str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=args,
             base_url=live_server.base_url, **PHONE_WINDOW)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(WAIT_MS)
         page = context.pages[0] if context.pages else context.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         return context, page
