@@ -9,7 +9,8 @@
      is kept as "answered" until the Scan tab has shown it, then dropped.
    Both: each item belongs to the person who made it (data-user) and is sent only from that
    person's pages; an answer that is not JSON (signed out meanwhile) keeps it ("signin") and
-   stops until the next attempt; a network error or a 5xx keeps it as it was. One tab sends at
+   stops until the next attempt; a network error, a 5xx or no answer in 30 s keeps it as it was
+   and the next attempt comes 3 s later, then 6, 12, … up to every minute. One tab sends at
    a time (Web Locks); the keys make a resend after a lost answer harmless.
    Scans kept by the older scanner in localStorage ("gl-scan-queue") move in here on first load.
    window.GL.outbox: add, remove, all, flush, refresh, unsent (counts for the sign-out warning); every
@@ -28,7 +29,10 @@
   var DB_VERSION = 1;
   var STORE = "outbox";
   var OLD_SCANS = "gl-scan-queue";
-  var RETRY_MS = 60000;
+  // After a failed attempt, try again soon, then less often: the "online" event often comes
+  // before the network really answers, and a township network comes and goes.
+  var RETRY_MS = [3000, 6000, 12000, 24000, 48000, 60000];
+  var SEND_TIMEOUT_MS = 30000;  // a request that never comes back must not hold the outbox
   var unsent = { entry: 0, scan: 0 };
 
   function kindOf(item) { return item.kind || "entry"; }  // entries kept before scans came in
@@ -160,9 +164,13 @@
 
   function send(item) {
     var request = kindOf(item) === "scan" ? scanRequest(item) : entryRequest(item);
+    var abort = window.AbortController ? new AbortController() : null;
+    var timer = abort ? setTimeout(function () { abort.abort(); }, SEND_TIMEOUT_MS) : null;
     return fetch(item.action || SCAN_SYNC, {
-      method: "POST", body: request.body, headers: request.headers, credentials: "same-origin"
-    }).then(function (response) {
+      method: "POST", body: request.body, headers: request.headers, credentials: "same-origin",
+      signal: abort ? abort.signal : undefined
+    }).then(function (response) { clearTimeout(timer); return response; },
+            function (error) { clearTimeout(timer); throw error; }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
       if (response.redirected || type.indexOf("application/json") === -1) {
         // Signed out (the login page or a CSRF refusal): keep it until they sign in.
@@ -185,6 +193,15 @@
 
   var running = null;  // the flush under way
   var again = false;   // asked for while one ran: the network may have come back meanwhile
+  var failures = 0;    // attempts failed in a row (network, 5xx, signed out)
+  var retryTimer = null;
+
+  // The next attempt after a failed one, sooner at first (see RETRY_MS).
+  function retryLater() {
+    clearTimeout(retryTimer);
+    var wait = RETRY_MS[Math.min(failures, RETRY_MS.length) - 1];
+    retryTimer = setTimeout(function () { retryTimer = null; flush(); }, wait);
+  }
 
   // Send what waits; the promise settles when the outbox has been shown again.
   function flush() {
@@ -193,12 +210,14 @@
     // One tab at a time; the keys protect the rest.
     var job = (navigator.locks && navigator.locks.request)
       ? navigator.locks.request("gl-outbox", flushNow) : flushNow();
-    running = Promise.resolve(job).catch(function () { /* try again later */ })
+    running = Promise.resolve(job)
+      .then(function () { failures = 0; }, function () { failures += 1; })
       .then(changed)
       .catch(function () { /* no IndexedDB: nothing was kept */ })
       .then(function () {
         running = null;
         if (again) { again = false; return flush(); }
+        if (failures && (unsent.entry || unsent.scan)) { retryLater(); }
       });
     return running;
   }
@@ -275,5 +294,5 @@
     if (document.visibilityState === "visible") { flush(); }
   });
   window.addEventListener("pageshow", function (event) { if (event.persisted) { flush(); } });
-  setInterval(function () { if (unsent.entry || unsent.scan) { flush(); } }, RETRY_MS);
+  setInterval(function () { if (unsent.entry || unsent.scan) { flush(); } }, RETRY_MS[RETRY_MS.length - 1]);
 })();
