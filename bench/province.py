@@ -38,6 +38,11 @@ KINDS = (("training_credit", "system", "recorded"), ("party_activity", "system",
          ("public_service", "self", "pending"), ("legal_aid", "self", "approved"))
 
 
+def is_postgres(db):
+    """Say whether the app's database (a peewee proxy) is PostgreSQL."""
+    return type(getattr(db, "obj", db)).__name__.startswith("Postgres")
+
+
 def generate(db, counties, today, rng):
     """Write the regions, firms, people and entries; return (people, entries)."""
     from webapp.accounts.models import Firm, Region, RoleGrant, User
@@ -88,7 +93,7 @@ def generate(db, counties, today, rng):
                            status, "", stamp, stamp)
 
     total = 0
-    if db.__class__.__name__.startswith("Postgres"):
+    if is_postgres(db):
         conn = db.connection()
         with conn.cursor() as cursor:
             with cursor.copy(f'COPY "entry" ({", ".join(columns)}) FROM STDIN') as copy:
@@ -122,7 +127,7 @@ def explain(db, user_ids, year):
     from webapp.targets import services
     query = services.ledger_query(user_ids, year, datetime.date(year, 9, 1))
     sql, params = query.sql()
-    prefix = "EXPLAIN QUERY PLAN " if not db.__class__.__name__.startswith("Postgres") else "EXPLAIN "
+    prefix = "EXPLAIN " if is_postgres(db) else "EXPLAIN QUERY PLAN "
     for row in db.execute_sql(prefix + sql, params).fetchall():
         print("    plan:", " | ".join(str(v) for v in row))
 

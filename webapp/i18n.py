@@ -1,6 +1,9 @@
 """Locale and time zone selection, and locale-aware formatting helpers."""
 import datetime
+import functools
 from zoneinfo import ZoneInfo
+
+from babel.numbers import format_decimal as babel_format_decimal
 
 from flask import current_app, g, request, session
 from flask_babel import Babel, format_date, format_datetime, format_decimal, format_time, get_locale
@@ -45,9 +48,19 @@ def local_today():
     return datetime.datetime.now(local_tz()).date()
 
 
+HOURS_PATTERN = "#,##0.##"
+
+
+@functools.lru_cache(maxsize=4096)
+def _hours_text(value, locale):
+    # Equal values format alike under this pattern (1, 1.0 and Decimal("1.00") all read "1"),
+    # so the cache may key on the value. A dashboard formats thousands of the same few figures.
+    return babel_format_decimal(value, format=HOURS_PATTERN, locale=locale)
+
+
 def fmt_hours(value):
     """Format hours with up to two decimals for the locale."""
-    return format_decimal(value or 0, format="#,##0.##")
+    return _hours_text(value or 0, str(get_locale()))
 
 
 def init_app(app):

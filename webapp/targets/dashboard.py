@@ -388,8 +388,9 @@ def chart_svg(series, title=None):
                      f'y2="{gy:.1f}" stroke="#bbb" stroke-width="0.5"/>')
         parts.append(f'<text class="chart-axis" x="{left - 4}" y="{gy + 4:.1f}" '
                      f'text-anchor="end" font-size="14">{_fmt(high * fraction)}</text>')
-    parts.append(f'<text class="chart-axis" x="4" y="{top - 4}" font-size="14">'
-                 f'{escape(str(unit))}</text>')
+    # The unit above the plot, right of the axis numbers (the top one sits at y(high)).
+    parts.append(f'<text class="chart-axis chart-unit" x="{left + 4}" y="{top - 6}" '
+                 f'font-size="14">{escape(str(unit))}</text>')
     for month in range(1, 13):
         parts.append(f'<text class="chart-axis" x="{x(month):.1f}" y="{top + plot_h + 18}" '
                      f'text-anchor="middle" font-size="14">{month}</text>')

@@ -14,7 +14,7 @@ from ..i18n import local_today, to_local
 from ..ledger.models import Entry
 from ..trainings import services as trainings
 from ..trainings.models import Training
-from . import dashboard, services
+from . import assessment, dashboard, services
 
 home_bp = Blueprint("home", __name__, url_prefix="/home")
 
@@ -36,7 +36,9 @@ def practitioner():
                  .order_by(Notification.created_at.desc()).limit(3))
     return render("home/practitioner.html", today=today, upcoming=upcoming, progress=progress,
                   pending=counts.get("pending", 0), declined=counts.get("declined", 0),
-                  notes=notes, is_today=lambda t: to_local(t.start_at).date() == today)
+                  notes=notes, is_today=lambda t: to_local(t.start_at).date() == today,
+                  rectifications=assessment.open_rectifications(user, today),
+                  result_labels=assessment.RESULT_LABELS)
 
 
 @home_bp.route("/firm")
@@ -49,7 +51,9 @@ def director():
     pending = access.entries(g.actor, Entry).where(Entry.status == "pending").count()
     return render("home/director.html", firm=firm, people=people, progress=progress,
                   counts=services.status_counts(progress), pending=pending, today=today,
-                  labels=services.METRIC_LABELS, status_labels=services.STATUS_LABELS)
+                  labels=services.METRIC_LABELS, status_labels=services.STATUS_LABELS,
+                  rectifications=assessment.open_rectifications(firm, today),
+                  result_labels=assessment.RESULT_LABELS)
 
 
 @home_bp.route("/branch")
@@ -93,10 +97,21 @@ def _scope_args(county):
     return {"county": county.id} if g.actor.role == "city_admin" else {}
 
 
+# The dashboard shows the first lines of the behind list (the largest shortfalls); the behind
+# page, its fragment and its export have them all.
+DASHBOARD_BEHIND = 25
+
+
+def _texts(labels):
+    return {key: str(label) for key, label in labels.items()}
+
+
 def _common(county, today):
     return {"county": county, "today": today, "scope_args": _scope_args(county),
-            "can_manage": g.actor.role == "county_admin", "labels": services.METRIC_LABELS,
-            "status_labels": services.STATUS_LABELS, "metrics": services.PERSON_METRICS,
+            "can_manage": g.actor.role == "county_admin",
+            # Translated once here, not once a row: a county's lists run to hundreds of lines.
+            "labels": _texts(services.METRIC_LABELS),
+            "status_labels": _texts(services.STATUS_LABELS), "metrics": services.PERSON_METRICS,
             "behind_statuses": dashboard.BEHIND}
 
 
@@ -144,7 +159,8 @@ def county():
     return render("home/county.html", **_common(county_row, today), figures=figures,
                   waiting=figures.waiting, oldest_days=figures.oldest_days, upcoming=upcoming,
                   counts=services.status_counts(progress), people_count=len(people),
-                  behind=rows, filters=filters, firms=firms, firm_rows=firm_rows, sort=sort,
+                  behind=rows[:DASHBOARD_BEHIND], behind_total=len(rows), filters=filters,
+                  firms=firms, firm_rows=firm_rows, sort=sort,
                   chart_metric=chart_metric, chart=dashboard.chart_svg(series))
 
 
