@@ -88,3 +88,11 @@ def table_lines(response, element_id):
 def row_errors(response, line):
     node = soup(response).find(id="rows-invalid").find(attrs={"data-line": str(line)})
     return [text_of(li) for li in node.find("ul", class_="row-errors").find_all("li")]
+
+
+def preview_cells(response, line, element_id="rows-valid"):
+    """Return {column header: cell text} for the row of this file line in the preview table."""
+    table = soup(response).find(id=element_id)
+    headers = [text_of(th) for th in table.find("thead").find_all("th")]
+    node = table.find("tr", attrs={"data-line": str(line)})
+    return dict(zip(headers, [text_of(td) for td in node.find_all("td")]))

@@ -9,8 +9,8 @@ import openpyxl
 import pytest
 
 from tests.helpers import soup, text_of
-from tests.roster_helpers import (FIRM_A, ZH, confirm, csv_bytes, row, row_errors, table_lines,
-                               token_of, upload)
+from tests.roster_helpers import (FIRM_A, ZH, confirm, csv_bytes, preview_cells, row, row_errors,
+                                  table_lines, token_of, upload)
 from webapp.accounts.models import AuditEvent, User
 from webapp.i18n import local_today
 from webapp.targets.services import progress_for
@@ -159,6 +159,37 @@ def test_import_sets_licence_date_and_education(client, admin, world):
                    "丙": (None, "secondary"),
                    "丁": (datetime.datetime(LAST_YEAR, 7, 1), "doctor"),
                    "戊": (None, "")}
+
+
+def test_preview_shows_licence_date_and_education_before_saving(client, admin):
+    rows = [row(name="甲", phone="13700000001") + ["2015-07-01", "本科"],
+            row(name="乙", phone="13700000002") + ["", ""]]
+    users = User.select().count()
+    response = upload(client, csv_bytes(rows, header=HEADER))
+    assert response.status_code == 200
+    given = preview_cells(response, 2)
+    assert given["Licensed on"] == "Jul 1, 2015"
+    assert given["Education"] == "Bachelor's degree"
+    cell = soup(response).find("tr", attrs={"data-line": "2"}).find("time")
+    assert cell["datetime"] == "2015-07-01"
+    blank = preview_cells(response, 3)
+    assert (blank["Licensed on"], blank["Education"]) == ("", "")
+    assert User.select().count() == users
+
+
+def test_preview_without_the_new_columns_leaves_them_empty(client, admin):
+    response = upload(client, csv_bytes([row()]))
+    cells = preview_cells(response, 2)
+    assert (cells["Licensed on"], cells["Education"]) == ("", "")
+
+
+def test_preview_shows_licence_date_and_education_in_chinese(make_client, make_user):
+    client = make_client("zh-CN")
+    client.login(make_user("county_admin"))
+    response = upload(client, csv_bytes([row() + ["2019年3月5日", "研究生"]], header=HEADER))
+    cells = preview_cells(response, 2)
+    assert cells["执业日期"] == "2019年3月5日"
+    assert cells["学历"] == "硕士"
 
 
 def test_import_reads_english_headers_and_xlsx_dates(client, admin):

@@ -11,6 +11,7 @@ from ..i18n import local_today
 from .. import access
 from . import roster
 from .models import Firm
+from .services import education_labels
 from .views import ADMIN, acting_county, admin_bp
 
 
@@ -52,7 +53,7 @@ def import_roster():
     except DomainError as exc:
         return _upload_page(exc.message, exc.status)
     return render("admin/import_preview.html", result=result, token=token, filename=filename,
-                  labels=roster.field_labels())
+                  labels=roster.field_labels(), education_labels=education_labels())
 
 
 @admin_bp.route("/people/import/confirm", methods=["POST"])
