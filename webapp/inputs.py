@@ -41,6 +41,14 @@ def clean_text(value, field, label, max_len, required=False, multiline=False, *,
     return text
 
 
+def _whole_number(text):
+    """The number written in ASCII digits (commas between thousands allowed), or None."""
+    text = text.replace(",", "")
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
 def parse_count(value, field, label, high, required=False):
     """Return a whole number typed in ASCII digits, 0..high; None for a blank optional field.
 
@@ -52,11 +60,25 @@ def parse_count(value, field, label, high, required=False):
         if required:
             raise DomainError(_("Fill in %(label)s.", label=label), field=field)
         return None
-    text = text.replace(",", "")
-    if not (text.isascii() and text.isdigit()):
+    number = _whole_number(text)
+    if number is None:
         raise DomainError(_("%(label)s must be a whole number.", label=label), field=field)
-    number = int(text)
     if number > high:
         raise DomainError(_("%(label)s is too large (at most %(n)d).", label=label, n=high),
                           field=field)
     return number
+
+
+YEAR_LOW, YEAR_HIGH = 2000, 2100
+
+
+def parse_year(value, default):
+    """Return a year 2000..2100 written in four ASCII digits; the default for anything else.
+
+    For a ?year= in an address, where a wrong value is not the visitor's mistake to explain:
+    surrounding spaces are trimmed, and digits of other scripts (full-width too, as
+    parse_count refuses them), signs, letters, NUL bytes and huge numbers give the default.
+    """
+    text = "" if value is None else str(value).strip()
+    year = _whole_number(text) if len(text) == 4 else None
+    return year if year is not None and YEAR_LOW <= year <= YEAR_HIGH else default

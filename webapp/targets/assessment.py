@@ -45,12 +45,25 @@ def assessment_of(subject, year):
     return Assessment.select().where(Assessment.year == year, _subject_filter(subject)).first()
 
 
-def open_rectifications(subject):
-    """The subject's failed results whose rectification is still open, oldest deadline first."""
-    return list(Assessment.select().where(
+def is_overdue(row, today):
+    """Say whether a rectification is still open after its deadline day has passed."""
+    return row.rectified_at is None and row.rectify_by is not None and row.rectify_by < today
+
+
+def open_rectifications(subject, today=None):
+    """The subject's failed results whose rectification is still open, oldest deadline first.
+
+    Every screen that shows a rectification takes it from here; each row carries `overdue`
+    (is_overdue on `today`, the local date unless given).
+    """
+    today = today or local_today()
+    rows = list(Assessment.select().where(
         _subject_filter(subject), Assessment.result.in_(FAILS),
         Assessment.rectify_by.is_null(False), Assessment.rectified_at.is_null())
-        .order_by(Assessment.rectify_by))
+        .order_by(Assessment.rectify_by, Assessment.id))
+    for row in rows:
+        row.overdue = is_overdue(row, today)
+    return rows
 
 
 def _trainings_attended(user, year):
@@ -75,7 +88,8 @@ def person_dossier(user, year, today):
             item["entries"] += figures["entries"]
     data.update(by_kind=by_kind, attended=_trainings_attended(user, year),
                 party=branch_overview.party_record(user, year, today),
-                assessment=assessment_of(user, year), rectifications=open_rectifications(user))
+                assessment=assessment_of(user, year),
+                rectifications=open_rectifications(user, today))
     return data
 
 
@@ -89,7 +103,8 @@ def firm_dossier(firm, year, today):
         Assessment.year == year, Assessment.user.in_([p.id for p in people] or [0]))}
     return {"firm": firm, "year": year, "as_of": as_of, "today": today, "people": people,
             "progress": progress, "averages": averages, "results": results,
-            "assessment": assessment_of(firm, year), "rectifications": open_rectifications(firm),
+            "assessment": assessment_of(firm, year),
+            "rectifications": open_rectifications(firm, today),
             "year_over": as_of == _year_bounds(year)[1]}
 
 

@@ -1,6 +1,4 @@
 """Annual assessment pages (年度考核): dossiers, printing, results and rectification."""
-import re
-
 from flask import g, request, url_for
 from flask_babel import gettext as _
 
@@ -8,6 +6,7 @@ from .. import access
 from ..accounts.models import Firm, User
 from ..errors import DomainError
 from ..i18n import local_today
+from ..inputs import parse_year
 from ..ledger import year as ledger_year
 from ..web import redirect_after_post, render, xlsx_response
 from . import assessment as service
@@ -16,15 +15,12 @@ from .models import Assessment
 from .views import home_bp
 
 READERS = ("director", "county_admin")
-_YEAR = re.compile(r"^[0-9]{4}$")
 
 
 def _year(today):
     """The ?year= asked for, when it is a plain year up to this one; else this year."""
-    text = (request.values.get("year") or "").strip()
-    if _YEAR.match(text) and 2000 <= int(text) <= today.year:
-        return int(text)
-    return today.year
+    year = parse_year(request.values.get("year"), today.year)
+    return year if year <= today.year else today.year
 
 
 def _context(today, year):

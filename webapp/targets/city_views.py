@@ -6,7 +6,7 @@ from .. import access
 from ..accounts.models import Region
 from ..errors import DomainError
 from ..i18n import local_today
-from ..inputs import parse_count
+from ..inputs import parse_count, parse_year
 from ..web import Sheet, redirect_after_post, render, xlsx_response
 from . import city as city_figures
 from . import services
@@ -18,11 +18,9 @@ ADMINS = ("county_admin", "city_admin")
 
 
 def _year():
+    """The year asked for (this year by default), kept within thirty years back and one ahead."""
     today = local_today()
-    try:
-        year = int(request.args.get("year", "") or today.year)
-    except ValueError:
-        year = today.year
+    year = parse_year(request.args.get("year"), today.year)
     return min(max(year, today.year - 30), today.year + 1)
 
 
