@@ -28,6 +28,7 @@ from webapp.i18n import local_today
 from webapp.ledger import evidence as evidence_files
 from webapp.ledger import services as ledger_services
 from webapp.ledger.models import Entry, Evidence
+from webapp.reports.models import FirmReport
 from webapp.targets.models import Assessment
 from webapp.trainings.models import Training, TrainingCategory
 
@@ -332,6 +333,16 @@ def scene_assessment(scene):
     return scene.assessment
 
 
+def scene_report(scene):
+    """County A's firm's information report, waiting for the county (made on first use)."""
+    if getattr(scene, "report", None) is None:
+        scene.report = FirmReport.create(
+            firm=scene.firm, author=scene.subject, kind="info",
+            month=local_today().replace(day=1), title="权限测试信息", body="调解邻里纠纷一起",
+            status="submitted")
+    return scene.report
+
+
 def scene_code(scene):
     return qr.current_code(scene_training(scene), "in")
 
@@ -402,6 +413,7 @@ OBJECT_PARAMS = {
     "photo_id": lambda s: scene_photo(s).id,
     "category_id": lambda s: scene_category(s).id,
     "assessment_id": lambda s: scene_assessment(s).id,
+    "report_id": lambda s: scene_report(s).id,
 }
 OTHER_PARAMS = {"filename": lambda s: "css/app.css", "purpose": lambda s: "in",
                 "kind": lambda s: "public_service", "year": lambda s: this_year(),

@@ -179,6 +179,14 @@ ROUTES = {
     "branches.projector": Route({"secretary"}),
     "branches.live": Route({"secretary"}),
     "branches.mine": Route(SIGNED_IN),
+    # Firm monthly reports (tested in depth by tests/test_reports.py).
+    "reports.index": Route({"director"}),
+    "reports.new": Route({"director"}, post=lambda s: _report_form()),
+    "reports.edit": Route({"director"}, post=lambda s: _report_form()),
+    "reports.report": Route({"director", "county_admin"}),
+    "reports.queue": Route({"county_admin"}),
+    "reports.accept": Route({"county_admin"}, post={}),
+    "reports.return_report": Route({"county_admin"}, post={"reason": "请补充办理结果"}),
 }
 
 
@@ -190,6 +198,11 @@ def _training_form(scene):
 def _entry_form():
     return {"date": local_today().isoformat(), "hours": "1", "category": "consultation",
             "idempotency_key": uuid.uuid4().hex}
+
+
+def _report_form():
+    return {"kind": "info", "month": local_today().strftime("%Y-%m"), "title": "调解一起邻里纠纷",
+            "body": "所里调解了一起邻里纠纷。", "idempotency_key": uuid.uuid4().hex}
 
 
 def _branch_form(scene):

@@ -245,6 +245,18 @@ def entries(actor, model):
     return query.where(model.user == actor.user.id)
 
 
+def firm_reports(actor, model):
+    """Firm reports (of the given FirmReport model) the actor may see, with their firm."""
+    query = model.select(model, Firm).join(Firm, JOIN.INNER, on=(model.firm == Firm.id))
+    if actor is None:
+        return query.where(False)
+    if actor.role in ADMIN_ROLES:
+        return query.where(Firm.county.in_(actor.county_ids()))
+    if actor.role == "director":
+        return query.where(model.firm == actor.grant.firm_id)
+    return query.where(False)
+
+
 def get_or_404(query, model, object_id_):
     """Load one row through a scoped query, or answer 404."""
     try:

@@ -5,6 +5,7 @@ from .branches.models import (ActivityAttendance, ActivityPhoto, Branch, BranchA
                               BranchFirm, BranchMember)
 from .ledger.models import Entry, Evidence, ReviewRule  # noqa: F401
 from .push.models import PushSubscription  # noqa: F401
+from .reports.models import FirmReport, FirmReportCredit  # noqa: F401
 from .targets.models import Assessment, Target  # noqa: F401
 from .trainings.models import (Attendance, ScanReceipt, Training, TrainingCategory,  # noqa: F401
                                TrainingFirm, TrainingPerson)
@@ -14,4 +15,5 @@ ALL_MODELS = [
     BranchFirm, BranchMember, BranchActivity, ActivityAttendance, ActivityPhoto,
     TrainingCategory, Training, TrainingFirm, TrainingPerson, Attendance, ScanReceipt,
     Entry, Evidence, ReviewRule, Target, PushSubscription, RegionYear, Assessment,
+    FirmReport, FirmReportCredit,
 ]

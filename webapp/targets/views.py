@@ -12,6 +12,7 @@ from ..db import utcnow
 from ..web import Sheet, object_id, render, xlsx_response
 from ..i18n import local_today, to_local
 from ..ledger.models import Entry
+from ..reports import services as reports
 from ..trainings import services as trainings
 from ..trainings.models import Training
 from . import assessment, dashboard, services
@@ -53,7 +54,8 @@ def director():
                   counts=services.status_counts(progress), pending=pending, today=today,
                   labels=services.METRIC_LABELS, status_labels=services.STATUS_LABELS,
                   rectifications=assessment.open_rectifications(firm, today),
-                  result_labels=assessment.RESULT_LABELS)
+                  result_labels=assessment.RESULT_LABELS,
+                  reports_month=reports.month_quota(firm, today.year, today)[today.month - 1])
 
 
 @home_bp.route("/branch")
