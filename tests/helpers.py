@@ -28,6 +28,7 @@ from webapp.i18n import local_today
 from webapp.ledger import evidence as evidence_files
 from webapp.ledger import services as ledger_services
 from webapp.ledger.models import Entry, Evidence
+from webapp.reports.inspection_models import Inspection, InspectionItem
 from webapp.reports.models import FirmReport
 from webapp.targets.models import Assessment
 from webapp.trainings.models import Training, TrainingCategory
@@ -343,6 +344,18 @@ def scene_report(scene):
     return scene.report
 
 
+def scene_inspection_item(scene):
+    """An open item of an inspection of county A's firm (made on first use)."""
+    if getattr(scene, "inspection_item", None) is None:
+        today = local_today()
+        inspection = Inspection.create(
+            firm=scene.firm, county=scene.world["a"], held_on=today, inspectors="权限测试督查组",
+            findings="台账不全", created_by=scene.subject)
+        scene.inspection_item = InspectionItem.create(
+            inspection=inspection, text="补齐台账", due_on=today + datetime.timedelta(days=30))
+    return scene.inspection_item
+
+
 def scene_code(scene):
     return qr.current_code(scene_training(scene), "in")
 
@@ -414,6 +427,7 @@ OBJECT_PARAMS = {
     "category_id": lambda s: scene_category(s).id,
     "assessment_id": lambda s: scene_assessment(s).id,
     "report_id": lambda s: scene_report(s).id,
+    "item_id": lambda s: scene_inspection_item(s).id,
 }
 OTHER_PARAMS = {"filename": lambda s: "css/app.css", "purpose": lambda s: "in",
                 "kind": lambda s: "public_service", "year": lambda s: this_year(),

@@ -187,6 +187,12 @@ ROUTES = {
     "reports.queue": Route({"county_admin"}),
     "reports.accept": Route({"county_admin"}, post={}),
     "reports.return_report": Route({"county_admin"}, post={"reason": "请补充办理结果"}),
+    # Quarterly inspections (tested in depth by tests/test_inspections.py).
+    "inspections.new": Route({"county_admin"}, post=lambda s: {
+        "held_on": local_today().isoformat(), "inspectors": "督查组", "findings": "台账不全",
+        "item_text": "补齐台账", "item_due": local_today().isoformat()}),
+    "inspections.firm": Route({"county_admin", "director"}),
+    "inspections.close": Route({"county_admin"}, post={"note": "已补齐"}),
 }
 
 

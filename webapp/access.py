@@ -257,6 +257,18 @@ def firm_reports(actor, model):
     return query.where(False)
 
 
+def inspections(actor, model):
+    """Inspections (of the given Inspection model) the actor may see."""
+    query = model.select()
+    if actor is None:
+        return query.where(False)
+    if actor.role in ADMIN_ROLES:
+        return query.where(model.county.in_(actor.county_ids()))
+    if actor.role == "director":
+        return query.where(model.firm == actor.grant.firm_id)
+    return query.where(False)
+
+
 def get_or_404(query, model, object_id_):
     """Load one row through a scoped query, or answer 404."""
     try:

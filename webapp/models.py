@@ -6,6 +6,8 @@ from .branches.models import (ActivityAttendance, ActivityPhoto, Branch, BranchA
 from .ledger.models import Entry, Evidence, ReviewRule  # noqa: F401
 from .push.models import PushSubscription  # noqa: F401
 from .reports.models import FirmReport, FirmReportCredit  # noqa: F401
+from .reports.inspection_models import Inspection, InspectionItem  # noqa: F401
+from .reports.bulletin_models import Bulletin  # noqa: F401
 from .targets.models import Assessment, Target  # noqa: F401
 from .trainings.models import (Attendance, ScanReceipt, Training, TrainingCategory,  # noqa: F401
                                TrainingFirm, TrainingPerson)
@@ -15,5 +17,5 @@ ALL_MODELS = [
     BranchFirm, BranchMember, BranchActivity, ActivityAttendance, ActivityPhoto,
     TrainingCategory, Training, TrainingFirm, TrainingPerson, Attendance, ScanReceipt,
     Entry, Evidence, ReviewRule, Target, PushSubscription, RegionYear, Assessment,
-    FirmReport, FirmReportCredit,
+    FirmReport, FirmReportCredit, Inspection, InspectionItem, Bulletin,
 ]

@@ -5,11 +5,12 @@ from flask import Blueprint, flash, g, request, url_for
 from flask_babel import gettext as _
 
 from .. import access
+from ..accounts.models import Firm
 from ..errors import DomainError
 from ..i18n import local_today
 from ..inputs import parse_year
 from ..web import redirect_after_post, render
-from . import services
+from . import inspections, services
 from .models import FirmReport
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -59,7 +60,8 @@ def index():
     reports = list(services.firm_reports(g.actor, year=year))
     return render("reports/index.html", "reports/_year.html", firm=firm, year=year,
                   today=today, months=months, this_month=this_month, returned=returned,
-                  reports=reports, names=services.credited_names(reports), **_labels())
+                  reports=reports, names=services.credited_names(reports),
+                  open_items=inspections.open_items(firm, today), **_labels())
 
 
 @reports_bp.route("/new", methods=["GET", "POST"])
@@ -127,7 +129,8 @@ def report(report_id):
 
 def _queue_page(status=200, row_error=None):
     reports = list(services.queue(g.actor))
-    return render("reports/queue.html", status=status, reports=reports,
+    firms = list(access.firms(g.actor).order_by(Firm.name, Firm.id))
+    return render("reports/queue.html", status=status, reports=reports, firms=firms,
                   names=services.credited_names(reports), row_error=row_error, **_labels())
 
 
