@@ -17,6 +17,7 @@ from .kinds import CASE_STATUSES, CASE_TYPES, PUBLIC_SERVICE_TYPES, SELF_KINDS
 MIN_HOURS = Decimal("0.25")
 MAX_HOURS = Decimal("12")
 ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+PHONE_NUMBER = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")  # a mainland mobile number
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 MAX_TEXT = {"description": 500, "place": 120, "provider": 120, "case_number": 60, "topic": 200}
@@ -84,6 +85,13 @@ def has_id_number(text):
     text = normal(text)
     squeezed = re.sub(r"(?<=[0-9])[\s-]+(?=[0-9Xx])", "", text)
     return bool(ID_NUMBER.search(text) or ID_NUMBER.search(squeezed))
+
+
+def has_phone_number(text):
+    """Say whether the text holds something shaped like a mobile phone number."""
+    text = normal(text)
+    squeezed = re.sub(r"(?<=[0-9])[\s-]+(?=[0-9])", "", text)
+    return bool(PHONE_NUMBER.search(text) or PHONE_NUMBER.search(squeezed))
 
 
 def clean_note(value, field, label, required=False, max_len=None):

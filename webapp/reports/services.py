@@ -25,7 +25,7 @@ from ..db import is_postgres, utcnow, write_transaction
 from ..errors import Conflict, DomainError, NotAllowed
 from ..i18n import local_today
 from ..inputs import clean_text
-from ..ledger.forms import clean_key, has_id_number, normal
+from ..ledger.forms import clean_key, has_id_number, has_phone_number, normal
 from ..targets.services import targets_for
 from ..web import object_id
 from .models import FirmReport, FirmReportCredit
@@ -44,7 +44,6 @@ WRITERS = ("director",)
 
 MONTH_RE = re.compile(r"^([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*月?$")
 # A mainland mobile number (11 digits from 13… to 19…), with or without spaces or dashes.
-PHONE_NUMBER = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
 
 
 # ------------------------------------------------------------------ months
@@ -78,13 +77,6 @@ def parse_month(value, today, field="month"):
 
 
 # ------------------------------------------------------------------ text
-
-def has_phone_number(text):
-    """Say whether the text holds something shaped like a mobile phone number."""
-    text = normal(text)
-    squeezed = re.sub(r"(?<=[0-9])[\s-]+(?=[0-9])", "", text)
-    return bool(PHONE_NUMBER.search(text) or PHONE_NUMBER.search(squeezed))
-
 
 def clean_report_text(value, field, label, max_len, required=True, multiline=True):
     """Return cleaned text (webapp.inputs.clean_text), refusing identity and phone numbers."""
