@@ -187,6 +187,9 @@ ROUTES = {
     "reports.queue": Route({"county_admin"}),
     "reports.accept": Route({"county_admin"}, post={}),
     "reports.return_report": Route({"county_admin"}, post={"reason": "请补充办理结果"}),
+    # -- bulletin routes (bulletin helper adds here) --
+    # -- report form routes (report-form helper adds here) --
+    # -- selection routes (selection helper adds here) --
     # Quarterly inspections (tested in depth by tests/test_inspections.py).
     "inspections.new": Route({"county_admin"}, post=lambda s: {
         "held_on": local_today().isoformat(), "inspectors": "督查组", "findings": "台账不全",

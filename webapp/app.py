@@ -18,7 +18,9 @@ from .branches.views import branches_bp
 from .errors import DomainError
 from .ledger.views import ledger_bp
 from .pwa import pwa_bp
+from .reports.bulletin_views import bulletins_bp
 from .reports.inspection_views import inspections_bp
+from .reports.selection_views import selection_bp
 from .reports.views import reports_bp
 from .targets import assessment_views  # noqa: F401  (its routes join home_bp)
 from .targets import city_views  # noqa: F401  (its routes join home_bp)
@@ -44,7 +46,7 @@ def create_app(overrides=None):
     # before_request functions run in registration order and the db hook came first.
 
     for bp in (auth_bp, admin_bp, home_bp, pwa_bp, trainings_bp, checkin_bp, ledger_bp, branches_bp,
-               reports_bp, inspections_bp):
+               reports_bp, inspections_bp, bulletins_bp, selection_bp):
         app.register_blueprint(bp)
 
     cli.init_app(app)
