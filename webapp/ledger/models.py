@@ -47,7 +47,9 @@ class Entry(BaseModel):
 
     class Meta:
         indexes = ((("user", "kind", "date"), False), (("status", "created_at"), False),
-                   (("user", "date"), False))
+                   # Every column the yearly totals read (targets.services.ledger_query), so
+                   # they come from the index alone, one year's range of it.
+                   (("user", "date", "kind", "status", "source", "hours", "count"), False))
 
 
 class Evidence(BaseModel):
