@@ -141,9 +141,10 @@ def compare_counties(counties, people, progress, year, today):
     by_county = {}
     for person in people:
         by_county.setdefault(person.county_id, []).append(progress[person.id])
+    targets = services.targets_for_counties(year, ids)
     rows = []
     for county in counties:
-        tg = services.targets_for(year, county_id=county.id)
+        tg = targets[county.id]
         lists = by_county.get(county.id, [])
         row = CountyRow(county=county, people=len(lists))
         for i, metric in enumerate(services.PERSON_METRICS):

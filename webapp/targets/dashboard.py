@@ -143,8 +143,8 @@ def county_figures(actor, county_ids, year, today, progress=None):
                                     Training.status == "scheduled", Training.start_at >= first,
                                     Training.start_at < last, Training.end_at < utcnow())
             .count())
-    target = sum((services.targets_for(year, county_id=c)["county_trainings"][0]
-                  for c in county_ids), Decimal(0))
+    target = sum((tg["county_trainings"][0] for tg in
+                  services.targets_for_counties(year, county_ids).values()), Decimal(0))
     pending = in_scope.where(Entry.status == "pending")
     oldest = pending.select(fn.MIN(Entry.created_at)).scalar()
     if isinstance(oldest, str):
@@ -328,14 +328,15 @@ def monthly_series(county_ids, year, metric, today, people_count=None):
     if people_count is None:
         people_count = {}
     year_days = 366 if calendar.isleap(year) else 365
+    per_person = {c: tg[metric][0] for c, tg in
+                  services.targets_for_counties(year, county_ids).items()}
     pace = []
     for month in range(1, 13):
         month_end = datetime.date(year, month, calendar.monthrange(year, month)[1])
         day_of_year = month_end.timetuple().tm_yday
         total = Decimal(0)
         for county_id in county_ids:
-            per_person = services.targets_for(year, county_id=county_id)[metric][0]
-            total += per_person * people_count.get(county_id, 0) * day_of_year / year_days
+            total += per_person[county_id] * people_count.get(county_id, 0) * day_of_year / year_days
         pace.append(total.quantize(Decimal("0.01")))
     return {"metric": metric, "year": year, "unit": METRIC_KINDS[metric][1],
             "this_year": _cumulative(sums, year, shown),

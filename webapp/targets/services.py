@@ -97,32 +97,63 @@ class Progress:
         return self.gap / self.remaining_months
 
 
+def _target_rows(year, regions, firm_ids=()):
+    """The year's target rows that can apply to these regions and firms, and the defaults."""
+    return list(Target.select().where(Target.year == year, (
+        (Target.region.is_null() & Target.firm.is_null())
+        | (Target.region.in_(list(regions) or [0]) & Target.firm.is_null())
+        | (Target.firm.in_(list(firm_ids) or [0])))))
+
+
+def _resolve(rows, county_id=None, city_id=None, firm_id=None):
+    """{metric: (value, source)}: the most specific row for the scope wins over the defaults."""
+    def rank(row):
+        if row.firm_id:
+            return 3 if row.firm_id == firm_id else None
+        if row.region_id is None:
+            return 0
+        if row.region_id == county_id:
+            return 2
+        return 1 if row.region_id == city_id else None
+
+    values = dict(DEFAULTS)
+    best = {}
+    for row in rows:
+        score = rank(row)
+        if score is None:
+            continue
+        if row.metric not in best or score >= best[row.metric][0]:
+            best[row.metric] = (score, (row.value, row.source))
+    values.update({metric: pair for metric, (_s, pair) in best.items()})
+    return values
+
+
 def targets_for(year, county_id=None, city_id=None, firm_id=None):
     """Return {metric: (value, source)}, the most specific scope winning over the defaults."""
     if county_id and not city_id:
         # A county's people are held to their city's targets where the county sets none.
         city_id = Region.select(Region.parent).where(Region.id == county_id).scalar()
-    values = dict(DEFAULTS)
     scopes = [r for r in (city_id, county_id) if r]
-    rows = Target.select().where(Target.year == year, (
-        (Target.region.is_null() & Target.firm.is_null())
-        | (Target.region.in_(scopes or [0]) & Target.firm.is_null())
-        | (Target.firm == (firm_id or 0))))
+    return _resolve(_target_rows(year, scopes, [firm_id] if firm_id else ()),
+                    county_id=county_id, city_id=city_id, firm_id=firm_id)
 
-    def rank(row):
-        if row.firm_id:
-            return 3
-        if row.region_id is None:
-            return 0
-        return 2 if row.region_id == county_id else 1
 
-    best = {}
-    for row in rows:
-        score = rank(row)
-        if row.metric not in best or score >= best[row.metric][0]:
-            best[row.metric] = (score, (row.value, row.source))
-    values.update({metric: pair for metric, (_s, pair) in best.items()})
-    return values
+def targets_for_counties(year, county_ids):
+    """Return {county_id: targets_for(year, county_id=...)} for many counties in two queries."""
+    county_ids = list(county_ids)
+    parents = dict(Region.select(Region.id, Region.parent)
+                   .where(Region.id.in_(county_ids or [0])).tuples())
+    rows = _target_rows(year, set(county_ids) | {p for p in parents.values() if p})
+    return {c: _resolve(rows, county_id=c, city_id=parents.get(c)) for c in county_ids}
+
+
+def outside_caps(county_ids, year):
+    """Return {county_id: outside_cap(county_id, year)} in one query."""
+    county_ids = list(county_ids)
+    caps = dict(ReviewRule.select(ReviewRule.county, ReviewRule.outside_education_cap)
+                .where(ReviewRule.county.in_(county_ids or [0]), ReviewRule.year == year)
+                .tuples())
+    return {c: caps.get(c, DEFAULT_OUTSIDE_CAP) for c in county_ids}
 
 
 def _as_date(value):
@@ -202,8 +233,7 @@ def ledger_totals(user_ids, year, recent_from):
 
 def outside_cap(county_id, year):
     """Return how many outside-learning hours may count toward the education target."""
-    rule = ReviewRule.get_or_none(ReviewRule.county == county_id, ReviewRule.year == year)
-    return rule.outside_education_cap if rule else DEFAULT_OUTSIDE_CAP
+    return outside_caps([county_id], year)[county_id]
 
 
 def recent_start(year, today):
@@ -324,11 +354,13 @@ def people_progress(query, year, today):
     for person in people:
         firm_key = person.firm_id if person.firm_id in firms_with_targets else None
         by_group.setdefault((person.county_id, firm_key), []).append(person)
-    progress, caps = {}, {}
+    county_ids = {county_id for county_id, _firm in by_group}
+    by_county = targets_for_counties(year, county_ids)
+    caps = outside_caps(county_ids, year)
+    progress = {}
     for (county_id, firm_id), group in by_group.items():
-        targets = targets_for(year, county_id=county_id, firm_id=firm_id)
-        if county_id not in caps:
-            caps[county_id] = outside_cap(county_id, year)
+        targets = (targets_for(year, county_id=county_id, firm_id=firm_id) if firm_id
+                   else by_county[county_id])
         progress.update(progress_for(group, year, today, targets=targets, cap=caps[county_id],
                                      totals=totals))
     return people, progress
