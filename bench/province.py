@@ -184,9 +184,21 @@ def run(engine, counties, runs):
                 sess["token"] = token
             return client
 
+        real_execute = db.obj.execute_sql
+        executed = [0]
+
+        def counting_execute(*args, **kwargs):
+            executed[0] += 1
+            return real_execute(*args, **kwargs)
+
+        db.obj.execute_sql = counting_execute
+
         def measure(client, path):
             for _ in range(3):
                 assert client.get(path).status_code == 200, path
+            executed[0] = 0
+            client.get(path)
+            print(f"  {path}: {executed[0]} SQL statements a request")
             samples = []
             for _ in range(runs):
                 response = client.get(path)

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from peewee import Case, fn
 
 from ..accounts.models import Region, User
+from ..db import db, hydrate
 from ..ledger.models import Entry, ReviewRule
 from .models import Target
 
@@ -223,11 +224,13 @@ def ledger_query(user_ids, year, recent_from):
 
 def ledger_totals(user_ids, year, recent_from):
     """Aggregate each person's year in one query: {user_id: {key: Decimal}}."""
+    # Read straight from the cursor: the rows are plain numbers, and peewee's per-row
+    # conversion cost more than the query itself at a city's size (bench/province.py).
+    cursor = db.execute(ledger_query(user_ids, year, recent_from))
     out = {}
-    for user_id, kind, done, pending, recent_sum, self_done in ledger_query(user_ids, year,
-                                                                           recent_from):
-        out.setdefault(user_id, {})[kind] = tuple(Decimal(str(v or 0)) for v in
-                                                  (done, pending, recent_sum, self_done))
+    for user_id, kind, *sums in cursor.fetchall():
+        out.setdefault(user_id, {})[kind] = tuple(
+            v if isinstance(v, Decimal) else Decimal(str(v or 0)) for v in sums)
     return out
 
 
@@ -340,7 +343,10 @@ def people_progress(query, year, today):
     county's, then its city's; the outside-learning cap is the county's. The ledger is
     aggregated in a few queries for everyone, not one per firm.
     """
-    people = list(active_practitioners(query).order_by(User.name))
+    # Rows built by hand (db.hydrate): a city's thousands of people cost more through
+    # peewee's row reading than through the query.
+    chosen = active_practitioners(query).select(*User._meta.sorted_fields).order_by(User.name)
+    people = [hydrate(User, row) for row in db.execute(chosen).fetchall()]
     if not people:
         return people, {}
     recent_from = recent_start(year, today)
