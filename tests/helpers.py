@@ -6,6 +6,7 @@ trainings and branch activities; the scene of the route-permission matrix.
 import dataclasses
 import datetime
 import io
+import json
 import os
 import re
 import secrets
@@ -28,8 +29,10 @@ from webapp.i18n import local_today
 from webapp.ledger import evidence as evidence_files
 from webapp.ledger import services as ledger_services
 from webapp.ledger.models import Entry, Evidence
+from webapp.reports import bulletin as bulletin_service
+from webapp.reports.bulletin_models import Bulletin
 from webapp.reports.inspection_models import Inspection, InspectionItem
-from webapp.reports.models import FirmReport
+from webapp.reports.models import FirmReport, FirmReportAttachment
 from webapp.targets.models import Assessment
 from webapp.trainings.models import Training, TrainingCategory
 
@@ -428,8 +431,28 @@ OBJECT_PARAMS = {
     "assessment_id": lambda s: scene_assessment(s).id,
     "report_id": lambda s: scene_report(s).id,
     "item_id": lambda s: scene_inspection_item(s).id,
+    "attachment_id": lambda s: scene_report_attachment(s).id,
 }
-OTHER_PARAMS = {"filename": lambda s: "css/app.css", "purpose": lambda s: "in",
+
+
+def scene_report_attachment(scene):
+    """A PDF attached to the scene's report (the file really stored)."""
+    upload = evidence_files.Upload(b"%PDF-1.4\n%%EOF\n", None, "application/pdf", "a.pdf")
+    stored, _paths = evidence_files.store(upload, folder="reports")
+    return FirmReportAttachment.create(
+        report=scene_report(scene), stored_name=stored, content_type=upload.content_type,
+        size=len(upload.data), original_name="a.pdf")
+def scene_bulletin_month(scene):
+    """Last month as yyyy-mm, its bulletin issued in both counties (made on first use)."""
+    month = (local_today().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    for county in (scene.world["a"], scene.world["b"]):
+        Bulletin.get_or_create(county=county, month=month, defaults={
+            "status": "issued", "remarks": "权限测试", "issued_at": utcnow(),
+            "data": json.dumps(bulletin_service.build(county, month, local_today()))})
+    return month.strftime("%Y-%m")
+
+
+OTHER_PARAMS = {"bulletin_month": scene_bulletin_month, "filename": lambda s: "css/app.css", "purpose": lambda s: "in",
                 "kind": lambda s: "public_service", "year": lambda s: this_year(),
                 "slice_no": lambda s: scene_code(s).slice_no, "mac": lambda s: scene_code(s).mac,
                 "subject_id": lambda s: scene_code(s).subject_id}

@@ -1,17 +1,22 @@
-"""The monthly bulletin: figures equal the rows, an issued snapshot never changes, bad input."""
+"""The monthly bulletin: figures equal the rows, an issued snapshot never changes, bad input;
+the firms' monthly counts in a few queries for a whole county."""
 import datetime
+import json
 from decimal import Decimal
 
 import pytest
 from peewee import fn
 
 from tests.helpers import actor_for
-from webapp.accounts.models import AuditEvent
+from webapp.accounts.models import AuditEvent, Firm
+from webapp.db import db
 from webapp.errors import Conflict, DomainError, NotAllowed
 from webapp.ledger.models import Entry
 from webapp.reports import bulletin as service
+from webapp.reports import services as reports_services
 from webapp.reports.bulletin_models import Bulletin
 from webapp.reports.models import FirmReport
+from webapp.targets.models import Target
 
 TODAY = datetime.date(2026, 6, 15)
 MAY = datetime.date(2026, 5, 1)
@@ -124,3 +129,70 @@ def test_remarks_too_long_refused(data):
     with pytest.raises(DomainError):
         service.issue(admin, data["a"], MAY, "字" * 4001, TODAY)
     assert Bulletin.select().count() == 0
+
+
+def test_trainings_held_in_the_month_and_the_year(data, make_training):
+    # Local 09:00 on the day: 01:00 UTC. A training counts once it is over and not cancelled.
+    def at(day):
+        return datetime.datetime.combine(day, datetime.time(1, 0))
+
+    for day, status in ((datetime.date(2026, 5, 1), "scheduled"),
+                        (datetime.date(2026, 5, 31), "scheduled"),
+                        (datetime.date(2026, 5, 20), "cancelled"),
+                        (datetime.date(2026, 2, 10), "scheduled"),
+                        (datetime.date(2026, 6, 2), "scheduled"),
+                        (datetime.date(2025, 12, 20), "scheduled")):
+        make_training(start_at=at(day), end_at=at(day) + datetime.timedelta(hours=3),
+                      status=status)
+    make_training(organiser=data["b"], start_at=at(datetime.date(2026, 5, 5)),
+                  end_at=at(datetime.date(2026, 5, 5)) + datetime.timedelta(hours=3))
+    # 31 May 23:30 local is 15:30 UTC on the 31st: still May.
+    late = datetime.datetime(2026, 5, 31, 15, 30)
+    make_training(start_at=late, end_at=late + datetime.timedelta(hours=1))
+    trainings = service.build(data["a"], MAY, TODAY)["trainings"]
+    assert trainings == {"month": 3, "year": 4, "target": 2.0}
+    assert service.build(data["a"], datetime.date(2026, 6, 1), TODAY)["trainings"]["year"] == 5
+
+
+def test_old_snapshot_without_trainings_reads(data):
+    admin = actor_for(data["admin"], "county_admin")
+    bulletin = service.issue(admin, data["a"], MAY, "", TODAY)
+    snapshot = service.figures_of(bulletin)
+    snapshot.pop("trainings")
+    Bulletin.update(data=json.dumps(snapshot)).where(Bulletin.id == bulletin.id).execute()
+    assert service.figures_of(service.issued(data["a"], MAY))["trainings"] is None
+
+
+def test_county_month_quota_equals_month_quota_in_few_queries(data, monkeypatch):
+    firms = [data["firm_a"], Firm.create(name="甲县河口所", county=data["a"]),
+             Firm.create(name="甲县新塘所", county=data["a"]), data["firm_b"]]
+    Target.create(year=2026, firm=firms[1], metric="info_reports", value=5, source="所定")
+    FirmReport.create(firm=firms[2], author=data["director"], kind="case", month=MAY,
+                      title="t", status="accepted")
+    one_by_one = {f.id: reports_services.month_quota(f, 2026, TODAY) for f in firms}
+    statements = []
+    execute = db.obj.execute_sql
+    monkeypatch.setattr(db.obj, "execute_sql", lambda sql, *a, **kw: (
+        statements.append(sql), execute(sql, *a, **kw))[1])
+    together = reports_services.county_month_quota(firms, 2026, TODAY)
+    assert together == one_by_one
+    assert together[firms[1].id][0].info_target == 5
+    assert together[firms[2].id][4].case == 1 and together[firms[0].id][4].info == 2
+    # The reports in one query, the targets once per county (and once for a firm's own).
+    assert 2 <= len(statements) <= 8, statements
+    assert reports_services.county_month_quota([f.id for f in firms], 2026, TODAY) == together
+    assert reports_services.county_month_quota([], 2026, TODAY) == {}
+
+
+def test_a_month_that_is_over_reads_short_and_its_firms_behind(data):
+    may = service.build(data["a"], MAY, TODAY)
+    [firm] = may["firms"]
+    assert (firm["state"], firm["complete"]) == ("short", False)
+    assert [f["id"] for f in may["behind_firms"]] == [data["firm_a"].id]
+    FirmReport.create(firm=data["firm_a"], author=data["director"], kind="info", month=MAY,
+                      title="third", status="accepted")
+    may = service.build(data["a"], MAY, TODAY)
+    assert may["firms"][0]["state"] == "done" and may["behind_firms"] == []
+    june = service.build(data["a"], datetime.date(2026, 6, 1), TODAY)
+    assert june["firms"][0]["state"] == "open"
+    assert [f["id"] for f in june["behind_firms"]] == [data["firm_a"].id]

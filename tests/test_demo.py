@@ -3,12 +3,15 @@ from decimal import Decimal
 
 import pytest
 
+from tests.helpers import soup, text_of
 from webapp.accounts.models import Firm, Region, User
 from webapp.branches.models import ActivityAttendance, Branch, BranchActivity
 from webapp.branches.activities import duration_hours
 from webapp.demo import DEMO_LOGINS, load_demo
 from webapp.i18n import local_today, to_local
 from webapp.ledger.models import Entry
+from webapp.reports import inspections, selection, services
+from webapp.reports.models import FirmReport
 from webapp.trainings.models import Attendance, Training
 from webapp.trainings.attendance import compute_credit
 
@@ -42,6 +45,7 @@ def test_the_demo_city_has_its_shape(demo, make_client):
     _every_login_lands_on_its_home(demo, make_client)
     _training_credit_follows_the_crediting_rule()
     _each_member_present_has_one_party_entry()
+    _reports_wait_in_the_queue_and_follow_the_rules(demo, make_client)
 
 
 def _every_login_lands_on_its_home(logins, make_client):
@@ -90,6 +94,50 @@ def _each_member_present_has_one_party_entry():
             assert not found, (mark.activity_id, mark.user_id)
     assert not entries, "party-activity entries without a mark"
     assert {m.status for m in marks} == {"present", "excused", "absent"}
+
+
+def _signed_in(logins, make_client, role):
+    phone, password = next((p, pw) for r, p, pw in logins if r == role)
+    client = make_client()
+    client.post("/login", {"login": phone, "password": password})
+    return client
+
+
+def _reports_wait_in_the_queue_and_follow_the_rules(logins, make_client):
+    reports = list(FirmReport.select())
+    statuses = {r.status for r in reports}
+    assert statuses == {"submitted", "accepted", "returned"} and {r.kind for r in reports} == {
+        "info", "case"}
+    cutoff = to_local(max(r.submitted_at for r in reports)).date()
+    assert cutoff < local_today()
+    for report in reports:
+        assert report.month.year == local_today().year and report.month <= local_today()
+        if report.status != "submitted":
+            assert report.reviewed_at >= report.submitted_at, report.id
+    returned = [r for r in reports if r.status == "returned"]
+    assert len(returned) == 1 and returned[0].return_reason
+    # The first county's administrator finds reports waiting in the queue.
+    county = _signed_in(logins, make_client, "County administrator, Jiangnan District")
+    queue = soup(county.get("/reports/queue"))
+    assert queue.select(".report-queue-item")
+    # The director's firm: its month counted, the returned report, the inspection's open item.
+    director = _signed_in(logins, make_client, "Firm director")
+    page = soup(director.get("/reports/"))
+    assert page.select(".report-returned") and page.select(".inspection-item")
+    firm = Firm.get_by_id(returned[0].firm_id)
+    assert len(inspections.open_items(firm)) == 1
+    assert any(m.complete for m in services.month_quota(firm, local_today().year)) or \
+        local_today().month == 1
+    # One accepted case is recommended for the city's ten best; the city sees it.
+    states = selection.selection_state([r for r in reports if r.kind == "case"])
+    recommended = [i for i, state in states.items() if state == "recommended"]
+    if local_today().month > 1:
+        assert len(recommended) == 1
+        assert FirmReport.get_by_id(recommended[0]).status == "accepted"
+        city = _signed_in(logins, make_client, "City administrator")
+        board = soup(city.get("/selection/"))
+        assert [li["id"] for li in board.select(".selection-case")] == [f"c-{recommended[0]}"]
+        assert "0/10" in text_of(board.select_one(".selection-count"))
 
 
 def test_load_demo_commands(app):

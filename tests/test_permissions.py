@@ -179,7 +179,8 @@ ROUTES = {
     "branches.projector": Route({"secretary"}),
     "branches.live": Route({"secretary"}),
     "branches.mine": Route(SIGNED_IN),
-    # Firm monthly reports (tested in depth by tests/test_reports.py).
+    # Firm monthly reports (tested in depth by tests/test_reports.py). A practitioner passes the
+    # role gate too but only the firm's named reporter gets further; the scene's is not one.
     "reports.index": Route({"director"}),
     "reports.new": Route({"director"}, post=lambda s: _report_form()),
     "reports.edit": Route({"director"}, post=lambda s: _report_form()),
@@ -188,8 +189,25 @@ ROUTES = {
     "reports.accept": Route({"county_admin"}, post={}),
     "reports.return_report": Route({"county_admin"}, post={"reason": "请补充办理结果"}),
     # -- bulletin routes (bulletin helper adds here) --
+    # Monthly bulletins (tested in depth by tests/test_bulletin_views.py). The month named is
+    # last month, issued in both counties (tests/helpers.py), so a director reads it and a
+    # second issue is refused with 409.
+    "bulletins.index": Route({"county_admin", "director"}),
+    "bulletins.page": Route({"county_admin", "director"}),
+    "bulletins.export": Route({"county_admin", "director"}),
+    "bulletins.issue": Route({"county_admin"}, post={"remarks": "本月良好"}, post_status=409),
     # -- report form routes (report-form helper adds here) --
+    "reports.attachment": Route({"director", "county_admin", "city_admin"}),
+    "reports.attachment_remove": Route({"director"}, post={}),
+    "reports.reporter": Route({"director"}, post=lambda s: {"user_id": s.subject.id}),
     # -- selection routes (selection helper adds here) --
+    # The ten best cases (tested in depth by tests/test_selection.py); the scene's report is an
+    # information report waiting for the county, so a permitted POST is refused with 409/400.
+    "selection.index": Route({"county_admin", "city_admin"}),
+    "selection.recommend": Route({"county_admin"}, post={}, post_status=400),
+    "selection.withdraw": Route({"county_admin"}, post={}, post_status=409),
+    "selection.choose": Route({"city_admin"}, post={}, post_status=409),
+    "selection.unchoose": Route({"city_admin"}, post={}, post_status=409),
     # Quarterly inspections (tested in depth by tests/test_inspections.py).
     "inspections.new": Route({"county_admin"}, post=lambda s: {
         "held_on": local_today().isoformat(), "inspectors": "督查组", "findings": "台账不全",

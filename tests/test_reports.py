@@ -1,16 +1,22 @@
-"""Firm monthly reports: counting by month, return and resubmit, locking, scoping, bad input."""
+"""Firm monthly reports: counting by month, return and resubmit, locking, scoping, bad input,
+attachments, the reporter a director names, and a draft the phone kept offline sent once."""
 import datetime
+import io
 import json
+import os
 import uuid
 
 import pytest
+from PIL import Image
 
-from tests.helpers import actor_for, signed_in, soup, text_of
-from webapp.accounts.models import AuditEvent, Firm, Notification
+from tests.helpers import PDF, actor_for, jpeg_bytes, signed_in, soup, text_of, upload
+from webapp.accounts.models import AuditEvent, Firm, Notification, RoleGrant
 from webapp.errors import Conflict, DomainError, NotAllowed
 from webapp.i18n import local_today
+from webapp.ledger import evidence as files
 from webapp.reports import services
-from webapp.reports.models import FirmReport, FirmReportCredit
+from webapp.reports.models import (FirmReport, FirmReportAttachment, FirmReportCredit,
+                                   FirmReporter)
 
 TODAY = datetime.date(2026, 6, 15)
 
@@ -370,3 +376,316 @@ def test_months_are_read_in_the_usual_ways(value, expected):
 def test_months_outside_the_window_or_malformed_are_refused(value):
     with pytest.raises(DomainError):
         services.parse_month(value, TODAY)
+
+
+# ------------------------------------------------------------------ attachments
+
+def stored_report_files(app):
+    root = os.path.join(app.config["UPLOAD_DIR"], services.ATTACHMENT_FOLDER)
+    found = []
+    for folder, _dirs, names in os.walk(root):
+        found.extend(os.path.join(folder, n) for n in names)
+    return sorted(found)
+
+
+@pytest.fixture
+def clean_uploads(app):
+    for path in stored_report_files(app):
+        os.remove(path)
+    yield
+
+
+def post_report(client, file_list, url="/reports/new", kind="case", **over):
+    data = (info_form if kind == "info" else case_form)(
+        kind=kind, month=local_today().strftime("%Y-%m"), idempotency_key=uuid.uuid4().hex,
+        csrf_token=client.csrf(), **over)
+    data["attachments"] = file_list
+    return client.c.post(url, data=data, content_type="multipart/form-data")
+
+
+def test_a_case_with_a_photo_and_a_pdf_keeps_them_without_metadata(app, world, people,
+                                                                   clean_uploads):
+    client = signed_in(app, people["director"])
+    original = jpeg_bytes()
+    assert b"PhoneModel" in original
+    response = post_report(client, [upload(original, "IMG_0001.JPG"),
+                                    upload(PDF, "调解协议.pdf", "application/pdf")])
+    assert response.status_code == 303
+    report = FirmReport.get()
+    photo, pdf = list(FirmReportAttachment.select().order_by(FirmReportAttachment.id))
+    assert (photo.report_id, photo.content_type, photo.original_name) == (
+        report.id, "image/jpeg", "IMG_0001.JPG")
+    assert (pdf.content_type, pdf.original_name) == ("application/pdf", "调解协议.pdf")
+    path = services.attachment_path(photo)
+    assert path.startswith(os.path.join(app.config["UPLOAD_DIR"], "reports"))
+    with open(path, "rb") as fh:
+        data = fh.read()
+    assert b"PhoneModel" not in data and b"PhoneMaker" not in data and photo.size == len(data)
+    with Image.open(io.BytesIO(data)) as image:
+        assert max(image.size) == files.LONG_SIDE and not image.getexif()
+    assert os.path.exists(services.attachment_path(photo, thumb=True))
+
+    page = soup(client.get(f"/reports/{report.id}"))
+    thumb = page.select_one("img.report-file-thumb")
+    assert thumb["src"] == f"/reports/files/{photo.id}?size=thumb"
+    assert page.select_one("a.report-file-pdf")["href"] == f"/reports/files/{pdf.id}"
+    shown = client.get(thumb["src"])
+    assert shown.status_code == 200 and shown.mimetype == "image/jpeg"
+    assert "sandbox" in shown.headers["Content-Security-Policy"]
+    shown.close()
+    served = client.get(f"/reports/files/{pdf.id}")
+    assert served.status_code == 200 and served.get_data() == PDF
+    served.close()
+    # The county sees the thumbnails in its queue.
+    queue = soup(signed_in(app, people["admin_a"]).get("/reports/queue"))
+    assert queue.select(f"#r-{report.id} img.report-file-thumb")
+
+
+@pytest.mark.parametrize("make,why", [
+    (lambda: [upload(b"hello, this is text", "notes.txt", "text/plain")],
+     "not a photo or a PDF"),
+    (lambda: [upload(b"\xff\xd8\xff\xe0" + b"garbage" * 50, "broken.jpg")], "could not be read"),
+    (lambda: [upload(b"%PDF-1.4 no end marker", "cut.pdf", "application/pdf")], "damaged"),
+    (lambda: [upload(jpeg_bytes((200, 200))) for _ in range(services.MAX_PHOTOS + 1)],
+     "at most 6 photos"),
+    (lambda: [upload(PDF, f"{n}.pdf", "application/pdf") for n in range(services.MAX_PDFS + 1)],
+     "at most 2 PDF files"),
+    (lambda: [upload(PDF[:-7] + b"x" * 2000 + b"\n%%EOF\n", "big.pdf", "application/pdf")],
+     "too large"),
+])
+def test_bad_or_too_many_files_are_refused_and_nothing_is_written(app, world, people,
+                                                                  clean_uploads, make, why,
+                                                                  monkeypatch):
+    monkeypatch.setattr(files, "MAX_PDF_BYTES", 1_000)      # small files, the same rule
+    client = signed_in(app, people["director"])
+    response = post_report(client, make())
+    assert response.status_code == 400
+    assert why in text_of(soup(response).select_one("#attachments-error"))
+    assert FirmReport.select().count() == 0 and FirmReportAttachment.select().count() == 0
+    assert stored_report_files(app) == []
+
+
+def test_a_failure_after_a_file_is_written_leaves_no_file_behind(app, world, people,
+                                                                 clean_uploads, monkeypatch):
+    real_store = files.store
+    calls = []
+
+    def store_then_fail(upload_, folder="evidence"):
+        calls.append(folder)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real_store(upload_, folder=folder)
+
+    monkeypatch.setattr(files, "store", store_then_fail)
+    uploads = [files.Upload(PDF, None, "application/pdf", "a.pdf"),
+               files.Upload(PDF, None, "application/pdf", "b.pdf")]
+    with pytest.raises(OSError):
+        services.submit(director(people), "case", case_form(), key=uuid.uuid4().hex,
+                        today=TODAY, uploads=uploads)
+    assert len(calls) == 2
+    assert FirmReport.select().count() == 0 and FirmReportAttachment.select().count() == 0
+    assert stored_report_files(app) == []
+
+
+def test_files_are_added_while_editable_counted_with_those_there_and_removed(app, world, people,
+                                                                             clean_uploads):
+    client = signed_in(app, people["director"])
+    photos = [upload(jpeg_bytes((200, 200))) for _ in range(services.MAX_PHOTOS - 1)]
+    assert post_report(client, photos).status_code == 303
+    report = FirmReport.get()
+    edit_url = f"/reports/{report.id}/edit"
+    form = soup(client.get(edit_url))
+    assert form.select_one("form.report-form")["enctype"] == "multipart/form-data"
+    assert form.select_one("#f-attachments")["data-max-photos"] == "1"
+    too_many = post_report(client, [upload(jpeg_bytes((200, 200))) for _ in range(2)],
+                           url=edit_url)
+    assert too_many.status_code == 400
+    assert "at most 6 photos" in text_of(soup(too_many).select_one("#attachments-error"))
+    assert FirmReportAttachment.select().count() == services.MAX_PHOTOS - 1
+    assert post_report(client, [upload(jpeg_bytes((200, 200)))], url=edit_url).status_code == 303
+    assert FirmReportAttachment.select().count() == services.MAX_PHOTOS
+    assert len(stored_report_files(app)) == 2 * services.MAX_PHOTOS   # each with its thumbnail
+
+    item = FirmReportAttachment.select().order_by(FirmReportAttachment.id).first()
+    before = FirmReport.get_by_id(report.id).updated_at
+    removed = client.post(f"/reports/files/{item.id}/remove", {"back": "edit"})
+    assert removed.status_code == 303 and removed.headers["Location"].endswith(edit_url)
+    assert not FirmReportAttachment.select().where(FirmReportAttachment.id == item.id).exists()
+    assert not os.path.exists(services.attachment_path(item))
+    assert not os.path.exists(services.attachment_path(item, thumb=True))
+    assert FirmReport.get_by_id(report.id).updated_at > before     # the county reads it again
+    assert client.get(f"/reports/files/{item.id}").status_code == 404
+
+    # Accepted: locked, files included.
+    services.accept(admin(people), report)
+    other = FirmReportAttachment.select().first()
+    assert client.post(f"/reports/files/{other.id}/remove").status_code == 409
+    assert os.path.exists(services.attachment_path(other))
+    page = soup(client.get(f"/reports/{report.id}"))
+    assert page.select("img.report-file-thumb") and not page.select(
+        "form[action$='/remove']")
+
+
+def test_files_are_served_only_to_those_who_see_the_report(app, world, people, clean_uploads):
+    assert post_report(signed_in(app, people["director"]),
+                       [upload(PDF, "a.pdf", "application/pdf")]).status_code == 303
+    item = FirmReportAttachment.get()
+    url = f"/reports/files/{item.id}"
+
+    def status(name):
+        response = signed_in(app, people[name]).get(url)
+        response.close()
+        return response.status_code
+
+    assert {name: status(name) for name in people} == {
+        "director": 200, "p1": 404, "p2": 404, "director_a2": 404, "director_b": 404,
+        "admin_a": 200, "admin_b": 404, "city": 200}
+    assert signed_in(app, people["director_a2"]).post(url + "/remove").status_code == 404
+    assert signed_in(app, people["admin_a"]).post(url + "/remove").status_code == 403
+    services.name_reporter(director(people), people["p1"].id)
+    assert status("p1") == 200 and status("p2") == 404
+    assert FirmReportAttachment.select().count() == 1
+
+
+# ------------------------------------------------------------------ the firm's reporter
+
+def test_the_director_names_and_unnames_the_reporter_audited(app, world, people):
+    client = signed_in(app, people["director"])
+    page = soup(client.get("/reports/"))
+    choices = {o["value"] for o in page.select("#reporter select[name=user_id] option")}
+    assert choices == {str(people[n].id) for n in ("p1", "p2")}     # not the director
+    assert "No reporter is named" in text_of(page.select_one("#reporter"))
+    response = client.post("/reports/reporter", {"user_id": people["p1"].id, "action": "name"})
+    assert response.status_code == 303
+    row = FirmReporter.get()
+    assert (row.firm_id, row.user_id, row.named_by_id) == (
+        world["firm_a"].id, people["p1"].id, people["director"].id)
+    assert people["p1"].name in text_of(soup(client.get("/reports/")).select_one("#reporter"))
+    # Naming another replaces the first; naming the same again changes nothing.
+    assert client.post("/reports/reporter", {"user_id": people["p2"].id}).status_code == 303
+    assert client.post("/reports/reporter", {"user_id": people["p2"].id}).status_code == 303
+    assert [r.user_id for r in FirmReporter.select()] == [people["p2"].id]
+    assert client.post("/reports/reporter", {"action": "unname"}).status_code == 303
+    assert FirmReporter.select().count() == 0
+    events = [(e.action, json.loads(e.detail)) for e in AuditEvent.select().order_by(AuditEvent.id)]
+    assert [(a, d["user"], d.get("previous")) for a, d in events] == [
+        ("report.reporter_name", people["p1"].id, None),
+        ("report.reporter_name", people["p2"].id, people["p1"].id),
+        ("report.reporter_unname", people["p2"].id, None)]
+    assert all(e.region_id == world["a"].id for e in AuditEvent.select())
+
+
+def test_only_an_active_practitioner_of_the_firm_is_named_and_only_by_its_director(
+        app, world, people, make_user):
+    gone = make_user("practitioner", active=False)
+    client = signed_in(app, people["director"])
+    for bad in (people["director_b"].id, people["director_a2"].id, people["admin_a"].id,
+                people["director"].id,
+                gone.id, "abc", "", 2 ** 40):
+        response = client.post("/reports/reporter", {"user_id": bad})
+        assert response.status_code == 400, bad
+        assert "Choose an active practitioner" in text_of(soup(response).select_one(
+            "#reporter-error"))
+    assert signed_in(app, people["p1"]).post(
+        "/reports/reporter", {"user_id": people["p1"].id}).status_code == 403
+    with pytest.raises(NotAllowed):
+        services.name_reporter(admin(people), people["p1"].id)
+    assert FirmReporter.select().count() == 0 and AuditEvent.select().count() == 0
+
+
+def test_the_named_reporter_writes_and_another_practitioner_cannot(app, world, people):
+    today = local_today()
+    month = today.strftime("%Y-%m")
+    p1, p2 = signed_in(app, people["p1"]), signed_in(app, people["p2"])
+    assert not soup(p1.get("/home/me")).select(".report-reporter-home")
+    assert p1.get("/reports/").status_code == 403
+    services.name_reporter(director(people), people["p1"].id)
+
+    home = soup(p1.get("/home/me")).select_one(".report-reporter-home")
+    assert home.select_one("a")["href"] == "/reports/"
+    page = soup(p1.get("/reports/"))
+    assert page.select_one(".report-months") and not page.select("#reporter form")
+    assert not page.select("a[href^='/inspections']")
+    response = p1.post("/reports/new", info_form(kind="info", month=month,
+                                                 idempotency_key=uuid.uuid4().hex))
+    assert response.status_code == 303
+    report = FirmReport.get()
+    assert (report.firm_id, report.author_id) == (world["firm_a"].id, people["p1"].id)
+    assert p1.get(f"/reports/{report.id}").status_code == 200
+    assert p1.post(f"/reports/{report.id}/edit", info_form(
+        kind="info", month=month, body="改过的正文")).status_code == 303
+    assert FirmReport.get_by_id(report.id).body == "改过的正文"
+    assert services.can_write(actor_for(people["p1"], "practitioner"))
+
+    # Another practitioner of the same firm: not the reporter.
+    assert not soup(p2.get("/home/me")).select(".report-reporter-home")
+    assert p2.get("/reports/").status_code == 403
+    assert p2.get("/reports/new?kind=info").status_code == 403
+    assert p2.post("/reports/new", info_form(kind="info", month=month)).status_code == 403
+    assert p2.get(f"/reports/{report.id}").status_code == 404
+    assert p2.get(f"/reports/{report.id}/edit").status_code == 403
+    assert FirmReport.select().count() == 1
+
+    # Unnamed: the reporter's way in closes.
+    services.unname_reporter(director(people))
+    assert p1.get("/reports/").status_code == 403
+    assert p1.get(f"/reports/{report.id}").status_code == 404
+
+
+def test_the_reporter_of_one_firm_sees_nothing_of_another(app, world, people, make_user,
+                                                         firm_a2):
+    services.name_reporter(director(people), people["p1"].id)
+    own = send(people)
+    other = send(people, name="director_a2")
+    reporter = actor_for(people["p1"], "practitioner")
+    assert {r.id for r in services.firm_reports(reporter)} == {own.id}
+    client = signed_in(app, people["p1"])
+    assert client.get(f"/reports/{other.id}").status_code == 404
+    assert client.get(f"/reports/{other.id}/edit").status_code == 404
+    with pytest.raises(NotAllowed):
+        services.edit(reporter, other, info_form())
+    # Moved to the other firm: no longer the first firm's reporter, nor the second's.
+    people["p1"].firm = firm_a2
+    people["p1"].save()
+    RoleGrant.update(firm=firm_a2).where(RoleGrant.user == people["p1"].id).execute()
+    moved = actor_for(people["p1"], "practitioner")
+    assert not services.can_write(moved)
+    assert set(services.firm_reports(moved)) == set()
+    assert services.reporter(world["firm_a"]) is None
+
+
+def test_a_director_acting_as_a_practitioner_still_writes_as_the_director(app, world, people):
+    client = signed_in(app, people["director"])
+    grant = RoleGrant.get(RoleGrant.user == people["director"].id,
+                          RoleGrant.role == "practitioner")
+    with client.c.session_transaction() as sess:
+        sess["grant"] = grant.id
+    assert client.get("/ledger/").status_code == 200        # acting as a practitioner
+    assert client.get("/reports/").status_code == 200
+    assert soup(client.get("/reports/")).select("#reporter form")
+
+
+# ------------------------------------------------------------------ sent from the phone's outbox
+
+def test_a_draft_sent_again_with_the_same_key_makes_one_report(app, world, people):
+    client = signed_in(app, people["director"])
+    form = case_form(kind="case", month=local_today().strftime("%Y-%m"),
+                     idempotency_key=uuid.uuid4().hex)
+    headers = {"Accept": "application/json"}
+    first = client.post("/reports/new", form, headers=headers)
+    assert first.status_code == 201 and first.get_json()["created"] is True
+    again = client.post("/reports/new", form, headers=headers)
+    assert again.status_code == 200 and again.get_json()["created"] is False
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert again.get_json()["url"] == f"/reports/{first.get_json()['id']}"
+    # The same key through the plain form (the first answer lost on the way): still one.
+    assert client.post("/reports/new", form).status_code == 303
+    assert FirmReport.select().count() == 1
+    refused = client.post("/reports/new", dict(form, idempotency_key=uuid.uuid4().hex,
+                                               result=""), headers=headers)
+    assert refused.status_code == 400
+    assert refused.get_json()["field"] == "result" and refused.get_json()["error"]
+    assert FirmReport.select().count() == 1
+    denied = signed_in(app, people["p2"]).post("/reports/new", dict(
+        form, idempotency_key=uuid.uuid4().hex), headers=headers)
+    assert denied.status_code == 403 and "reporter" in denied.get_json()["error"]

@@ -14,6 +14,7 @@ from peewee import JOIN
 
 from .accounts.models import AuditEvent, Firm, Region, RoleGrant, User, UserSession
 from .branches.models import Branch, BranchFirm, BranchMember
+from .reports.models import FirmReporter
 from .db import db, hydrate, prepared, utcnow, width
 from .web import client_address, object_id
 
@@ -254,7 +255,20 @@ def firm_reports(actor, model):
         return query.where(Firm.county.in_(actor.county_ids()))
     if actor.role == "director":
         return query.where(model.firm == actor.grant.firm_id)
+    if actor.role == "practitioner":
+        # The practitioner the director named as the firm's reporter sees the firm's reports.
+        return query.where(model.firm == actor.user.firm_id, model.firm.in_(
+            FirmReporter.select(FirmReporter.firm).where(FirmReporter.user == actor.user.id)))
     return query.where(False)
+
+
+def case_selections(actor, model):
+    """Recommended typical cases (of the given CaseSelection model) the actor may see: a
+    county's administrator its own, the city's administrator all its counties'."""
+    query = model.select()
+    if actor is None or actor.role not in ADMIN_ROLES:
+        return query.where(False)
+    return query.where(model.county.in_(actor.county_ids()))
 
 
 def inspections(actor, model):
@@ -266,6 +280,23 @@ def inspections(actor, model):
         return query.where(model.county.in_(actor.county_ids()))
     if actor.role == "director":
         return query.where(model.firm == actor.grant.firm_id)
+    return query.where(False)
+
+
+def bulletins(actor, model):
+    """County bulletins (of the given Bulletin model) the actor may see.
+
+    Administrators: their counties' bulletins, drafts included; a director: the issued ones of
+    the firm's county; anyone else: none.
+    """
+    query = model.select()
+    if actor is None:
+        return query.where(False)
+    if actor.role in ADMIN_ROLES:
+        return query.where(model.county.in_(actor.county_ids()))
+    if actor.role == "director":
+        return query.where(model.status == "issued", model.county.in_(
+            Firm.select(Firm.county).where(Firm.id == actor.grant.firm_id)))
     return query.where(False)
 
 

@@ -5,9 +5,11 @@ from .branches.models import (ActivityAttendance, ActivityPhoto, Branch, BranchA
                               BranchFirm, BranchMember)
 from .ledger.models import Entry, Evidence, ReviewRule  # noqa: F401
 from .push.models import PushSubscription  # noqa: F401
-from .reports.models import FirmReport, FirmReportCredit  # noqa: F401
+from .reports.models import (FirmReport, FirmReportAttachment, FirmReportCredit,  # noqa: F401
+                             FirmReporter)
 from .reports.inspection_models import Inspection, InspectionItem  # noqa: F401
 from .reports.bulletin_models import Bulletin  # noqa: F401
+from .reports.selection_models import CaseSelection  # noqa: F401
 from .targets.models import Assessment, Target  # noqa: F401
 from .trainings.models import (Attendance, ScanReceipt, Training, TrainingCategory,  # noqa: F401
                                TrainingFirm, TrainingPerson)
@@ -17,5 +19,6 @@ ALL_MODELS = [
     BranchFirm, BranchMember, BranchActivity, ActivityAttendance, ActivityPhoto,
     TrainingCategory, Training, TrainingFirm, TrainingPerson, Attendance, ScanReceipt,
     Entry, Evidence, ReviewRule, Target, PushSubscription, RegionYear, Assessment,
-    FirmReport, FirmReportCredit, Inspection, InspectionItem, Bulletin,
+    FirmReport, FirmReportCredit, FirmReportAttachment, FirmReporter, Inspection, InspectionItem,
+    Bulletin, CaseSelection,
 ]

@@ -1,9 +1,10 @@
 /* Grassroots Ledger — the one offline outbox, on every signed-in page (after core.js).
    What a person records without network is kept on the phone (IndexedDB, so it survives a
    closed browser) and sent when the network returns, exactly once:
-   - an entry (kind "entry", from ledger.js): the form's fields and files, sent as the form
-     to its own action with its idempotency key; the server answers JSON. Accepted: dropped.
-     Refused (4xx): kept, with the reason, until the person removes it;
+   - an entry (kind "entry", from ledger.js, and a firm report's text from reports.js): the
+     form's fields and files, sent as the form to its own action with its idempotency key; the
+     server answers JSON. Accepted: dropped. Refused (4xx): kept, with the reason, until the
+     person removes it. The [data-outbox] cards list both (each with its own label);
    - a scan (kind "scan", from scanner.js): the code's path and the scan time, sent as JSON to
      POST /checkin/sync under its own key. Any answer (checked in, or refused with a reason)
      is kept as "answered" until the Scan tab has shown it, then dropped.

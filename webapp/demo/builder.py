@@ -2,8 +2,9 @@
 
 The steps, in order: regions and firms, administrators, practitioners and firm directors,
 party branches, county review rules and targets, a year of trainings with their attendance,
-the branches' activities, and what people logged themselves with its review. Each step lives
-in its own module; this one runs them and adds the reminders no service sends yet.
+the branches' activities, what people logged themselves with its review, and the firms'
+monthly reports (with an inspection and a case recommended for the city's ten best). Each
+step lives in its own module; this one runs them and adds the reminders no service sends yet.
 """
 import datetime
 from decimal import Decimal
@@ -21,6 +22,7 @@ from .courses import make_trainings
 from .data import CITY_ADMIN, COUNTIES, DEMO_PASSWORD, DEMO_PEOPLE, LOGIN_LABELS, TARGETS
 from .logbook import make_self_entries
 from .people import make_admins, make_branches, make_people, make_regions
+from .reports import make_reports
 from .story import Story
 
 RULE_FIELDS = ("max_public_hours_per_day", "outside_education_cap")
@@ -49,6 +51,7 @@ def load_demo(today=None):
         make_trainings(story)
         make_branch_activities(story)
         make_self_entries(story)
+        make_reports(story)
         make_reminders(story)
     return logins()
 

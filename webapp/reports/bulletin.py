@@ -10,10 +10,11 @@ import datetime
 import json
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from .. import access
-from ..accounts.models import Firm, User
+from ..accounts.models import Firm, Region, User
 from ..branches.models import Branch
 from ..branches.overview import held_in_year
 from ..db import db, utcnow
@@ -23,9 +24,12 @@ from ..inputs import clean_text
 from ..targets import dashboard
 from ..targets import services as target_services
 from .bulletin_models import Bulletin
-from .services import first_of_month, month_quota
+from .services import county_month_quota, earliest_month, first_of_month
 
 MAX_REMARKS = 4000
+# A firm's month in the bulletin, in the words of the firm's own reports page.
+STATE_LABELS = {"done": _l("Complete"), "short": _l("Short"), "open": _l("This month"),
+                "future": _l("To come")}
 BEHIND_SHOWN = 20
 METRICS = tuple(dashboard.METRIC_KINDS)
 
@@ -53,8 +57,11 @@ def build(county, month, today):
     year = month.year
     firms = list(Firm.select().where(Firm.county == county.id).order_by(Firm.name))
     firm_rows = []
+    # A month's state (short, done, open) is judged today: as of its own last day a month is
+    # still open, and a month that is over reads short when its quota was not met.
+    quotas = county_month_quota(firms, year, today)
     for firm in firms:
-        quota = month_quota(firm, year, as_of)[month.month - 1]
+        quota = quotas[firm.id][month.month - 1]
         firm_rows.append({"id": firm.id, "name": firm.name, "info": quota.info,
                           "info_target": quota.info_target, "case": quota.case,
                           "case_target": quota.case_target, "info_pending": quota.info_pending,
@@ -80,13 +87,20 @@ def build(county, month, today):
                       "expected": _num(r.progress.expected),
                       "shortfall": _num(r.progress.shortfall), "status": r.status}
                      for r in behind[:BEHIND_SHOWN]]
-    behind_firms = [row for row in firm_rows if not row["complete"] and row["state"] == "short"]
+    behind_firms = [row for row in firm_rows if not row["complete"]]
     branches = list(Branch.select().where(Branch.county == county.id).order_by(Branch.name))
     held = {a.branch_id for a in held_in_year([b.id for b in branches], year)
             if a.kind == "theme_day" and to_local(a.start_at).month == month.month}
     no_theme_day = [{"id": b.id, "name": b.name} for b in branches if b.id not in held]
+    trainings = {
+        "month": target_services.trainings_held([county.id], month, as_of).get(county.id, 0),
+        "year": target_services.trainings_held([county.id], datetime.date(year, 1, 1),
+                                                 as_of).get(county.id, 0),
+        "target": _num(target_services.targets_for(year, county_id=county.id)
+                       ["county_trainings"][0])}
     return {"county": {"id": county.id, "name": county.name}, "month": month.isoformat(),
             "as_of": as_of.isoformat(), "firms": firm_rows, "figures": figures,
+            "trainings": trainings,
             "people": len(people), "behind_people": behind_people,
             "behind_people_total": len(behind), "behind_firms": behind_firms,
             "no_theme_day": no_theme_day}
@@ -134,5 +148,62 @@ def issued(county, month):
 
 
 def figures_of(bulletin):
-    """Return an issued bulletin's figures: always its snapshot, never the live data."""
-    return json.loads(bulletin.data)
+    """Return an issued bulletin's figures: always its snapshot, never the live data.
+
+    A snapshot stored before a figure existed reads that figure as None.
+    """
+    data = json.loads(bulletin.data)
+    data.setdefault("trainings", None)
+    return data
+
+
+# ------------------------------------------------------------------ who reads which
+
+def county_of(actor):
+    """The county whose bulletins the actor works with: the administrator's, or the director's
+    firm's; None for anyone else."""
+    if actor is None:
+        return None
+    if actor.role == "county_admin":
+        return access.counties(actor).where(Region.id == actor.grant.region_id).first()
+    if actor.role == "director":
+        firm = access.firms(actor).first()
+        return Region.get_or_none(Region.id == firm.county_id) if firm else None
+    return None
+
+
+def months(actor, county, today):
+    """The months a county's bulletin can be for, newest first: [(month, issued bulletin or None)].
+
+    From the current month back to January of the previous year (the window of
+    services.parse_month).
+    """
+    first = earliest_month(today)
+    done = {b.month: b for b in access.bulletins(actor, Bulletin).where(
+        Bulletin.county == county.id, Bulletin.status == "issued", Bulletin.month >= first)}
+    out, month = [], first_of_month(today)
+    while month >= first:
+        out.append((month, done.get(month)))
+        month = (month - datetime.timedelta(days=1)).replace(day=1)
+    return out
+
+
+def issued_list(actor, today):
+    """The issued bulletins the actor may read, newest first (within the months' window)."""
+    return list(access.bulletins(actor, Bulletin)
+                .where(Bulletin.status == "issued", Bulletin.month >= earliest_month(today))
+                .order_by(Bulletin.month.desc(), Bulletin.id.desc()))
+
+
+def readable(actor, county, month):
+    """The county's issued bulletin for the month, if the actor may read it; else None."""
+    return (access.bulletins(actor, Bulletin)
+            .where(Bulletin.county == county.id, Bulletin.month == month,
+                   Bulletin.status == "issued").first())
+
+
+def issuer_name(bulletin):
+    """The name of who issued the bulletin ('' once that person is gone)."""
+    if not bulletin.issued_by_id:
+        return ""
+    return User.select(User.name).where(User.id == bulletin.issued_by_id).scalar() or ""

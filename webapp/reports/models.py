@@ -1,5 +1,7 @@
-"""A firm's monthly reports (信息, 典型案例) and the practitioners each one credits."""
-from peewee import Check, CharField, DateField, DateTimeField, ForeignKeyField, TextField
+"""A firm's monthly reports (信息, 典型案例), the practitioners each one credits, its attached
+files, and the practitioner a director names as the firm's reporter."""
+from peewee import (Check, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField,
+                    TextField)
 
 from ..accounts.models import Firm, User
 from ..db import BaseModel, utcnow
@@ -45,3 +47,27 @@ class FirmReportCredit(BaseModel):
     class Meta:
         table_name = "firm_report_credit"
         indexes = ((("report", "user"), True),)
+
+
+class FirmReportAttachment(BaseModel):
+    """A photo or PDF attached to a report, stored outside the web root (the evidence store)."""
+    report = ForeignKeyField(FirmReport, backref="attachments", on_delete="CASCADE")
+    stored_name = CharField(max_length=80, unique=True)
+    original_name = CharField(max_length=200, default="")
+    content_type = CharField(max_length=40)
+    size = IntegerField(constraints=[Check("size > 0")])
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "firm_report_attachment"
+
+
+class FirmReporter(BaseModel):
+    """The practitioner a firm's director names to write the firm's reports (at most one)."""
+    firm = ForeignKeyField(Firm, unique=True, backref="reporter", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="reporter_of", on_delete="CASCADE")
+    named_by = ForeignKeyField(User, null=True, backref="reporters_named", on_delete="SET NULL")
+    named_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "firm_reporter"

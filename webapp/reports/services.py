@@ -1,8 +1,13 @@
 """Firm monthly reports: who may write them, checking them, sending, returning, accepting, and
 each month's count against the 3 information reports + 1 typical case of seed 001 五(三).
 
-Who writes: the firm's director (acting as director). Naming a practitioner as the firm's
-reporter would need a new kind of role grant, so it is not offered yet.
+Who writes: the firm's director (acting as director), or the one practitioner of the firm the
+director names as its reporter (a FirmReporter row, not a role grant: the reporter stays a
+practitioner). `can_write` is that rule; every screen and `access.firm_reports` follow it.
+
+Attachments: photos and PDFs through the evidence store (webapp/ledger/evidence.py: sniffed,
+photos re-encoded without EXIF or GPS), kept under uploads/reports, served only to those who
+may see the report, added or removed while it is not accepted.
 
 Which month a report may count for: the current month, back to January of the previous year
 (so December's reports can still be sent in January, and a late one found at year end). A
@@ -20,15 +25,18 @@ from peewee import IntegrityError, fn
 
 from .. import access
 from ..access import audit
-from ..accounts.models import Firm, Notification, User
+from ..accounts.models import Firm, RoleGrant, User
 from ..db import is_postgres, utcnow, write_transaction
 from ..errors import Conflict, DomainError, NotAllowed
 from ..i18n import local_today
 from ..inputs import clean_text
+from ..ledger import evidence as files
 from ..ledger.forms import clean_key, has_id_number, has_phone_number, normal
+from ..push.inbox import notify
+from ..targets.models import Target
 from ..targets.services import targets_for
 from ..web import object_id
-from .models import FirmReport, FirmReportCredit
+from .models import FirmReport, FirmReportAttachment, FirmReportCredit, FirmReporter
 
 KIND_LABELS = {"info": _l("Information report"), "case": _l("Typical case")}
 STATUS_LABELS = {"submitted": _l("Waiting for the county"), "returned": _l("Returned"),
@@ -40,7 +48,10 @@ MAX_PART = 2000
 MAX_REASON = 500
 MAX_CREDITS = 50
 EDITABLE = ("submitted", "returned")
-WRITERS = ("director",)
+WRITERS = ("director", "practitioner")   # a practitioner only as the firm's named reporter
+MAX_PHOTOS = 6
+MAX_PDFS = 2
+ATTACHMENT_FOLDER = "reports"
 
 MONTH_RE = re.compile(r"^([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*月?$")
 # A mainland mobile number (11 digits from 13… to 19…), with or without spaces or dashes.
@@ -120,19 +131,112 @@ def clean_report(kind, data, today):
 
 # ------------------------------------------------------------------ who and whom
 
+def _firm_id(actor):
+    """The firm the actor would write for: a director's grant's, a practitioner's own."""
+    if actor is None or actor.role not in WRITERS:
+        return None
+    return actor.grant.firm_id if actor.role == "director" else actor.user.firm_id
+
+
 def can_write(actor):
-    """Say whether the actor may write and send the reports of a firm (its director)."""
-    return actor is not None and actor.role in WRITERS and bool(actor.grant.firm_id)
+    """Say whether the actor may write and send the reports of a firm: its director, or the
+    practitioner the director named as the firm's reporter."""
+    firm_id = _firm_id(actor)
+    if not firm_id:
+        return False
+    if actor.role == "director":
+        return True
+    return FirmReporter.select().where(FirmReporter.firm == firm_id,
+                                       FirmReporter.user == actor.user.id).exists()
+
+
+def not_a_writer():
+    """The refusal every screen gives someone who may not write the firm's reports."""
+    return NotAllowed(_("Only the firm's director, or the reporter the director names, sends "
+                        "the firm's reports."))
 
 
 def writer_firm(actor):
     """Return the firm the actor writes reports for, or raise NotAllowed."""
     if not can_write(actor):
-        raise NotAllowed(_("Only the firm's director sends its reports."))
-    firm = access.firms(actor).where(Firm.id == actor.grant.firm_id).first()
+        raise not_a_writer()
+    firm = access.firms(actor).where(Firm.id == _firm_id(actor)).first()
     if firm is None:
-        raise NotAllowed(_("Only the firm's director sends its reports."))
+        raise not_a_writer()
     return firm
+
+
+# ------------------------------------------------------------------ the firm's reporter
+
+def can_name_reporter(actor):
+    """Say whether the actor may name the firm's reporter (the firm's director)."""
+    return actor is not None and actor.role == "director" and bool(actor.grant.firm_id)
+
+
+def reporter_choices(firm):
+    """The firm's active practitioners a director may name as its reporter, by name (not its
+    directors, who write the reports anyway)."""
+    directors = RoleGrant.select(RoleGrant.user).where(RoleGrant.role == "director",
+                                                       RoleGrant.firm == firm.id)
+    return list(User.select().join(RoleGrant, on=(RoleGrant.user == User.id))
+                .where(User.firm == firm.id, User.active == True,  # noqa: E712
+                       RoleGrant.role == "practitioner", RoleGrant.firm == firm.id,
+                       User.id.not_in(directors))
+                .order_by(User.name, User.id).distinct())
+
+
+def reporter(firm):
+    """The firm's named reporter, while still an active person of the firm; else None."""
+    return (User.select().join(FirmReporter, on=(FirmReporter.user == User.id))
+            .where(FirmReporter.firm == firm.id, User.firm == firm.id,
+                   User.active == True).first())  # noqa: E712
+
+
+def name_reporter(actor, user_id):
+    """Name one of the firm's active practitioners as its reporter (replacing any); audited."""
+    if not can_name_reporter(actor):
+        raise NotAllowed(_("Only the firm's director names its reporter."))
+    firm = writer_firm(actor)
+    try:
+        wanted = object_id(user_id)
+    except ValueError:
+        wanted = None
+    user = next((u for u in reporter_choices(firm) if u.id == wanted), None)
+    if user is None:
+        raise DomainError(_("Choose an active practitioner of your firm."), field="reporter")
+    with write_transaction():
+        previous = FirmReporter.get_or_none(FirmReporter.firm == firm.id)
+        if previous is not None and previous.user_id == user.id:
+            return user
+        FirmReporter.delete().where(FirmReporter.firm == firm.id).execute()
+        try:
+            FirmReporter.create(firm=firm.id, user=user.id, named_by=actor.user.id,
+                                named_at=utcnow())
+        except IntegrityError:
+            raise Conflict(_("Someone else changed the firm's reporter just now. Look again."))
+        audit(actor.user, "report.reporter_name", firm, firm.county_id,
+              {"firm": firm.id, "user": user.id, "name": user.name,
+               "previous": previous.user_id if previous else None})
+    return user
+
+
+def unname_reporter(actor):
+    """Stop the firm's reporter writing its reports (the director writes them); audited.
+
+    Return the person who was the reporter, or None when there was none.
+    """
+    if not can_name_reporter(actor):
+        raise NotAllowed(_("Only the firm's director names its reporter."))
+    firm = writer_firm(actor)
+    with write_transaction():
+        previous = FirmReporter.get_or_none(FirmReporter.firm == firm.id)
+        if previous is None:
+            return None
+        FirmReporter.delete().where(FirmReporter.id == previous.id).execute()
+        was = User.get_by_id(previous.user_id)
+        audit(actor.user, "report.reporter_unname", firm, firm.county_id,
+              {"firm": firm.id, "user": was.id, "name": was.name})
+    return was
 
 
 def creditable(firm):
@@ -190,10 +294,11 @@ def credited_names(reports):
 
 # ------------------------------------------------------------------ writing
 
-def submit(actor, kind, data, credits=(), key=None, today=None):
-    """Send a new report to the county; return (report, created).
+def submit(actor, kind, data, credits=(), key=None, today=None, uploads=()):
+    """Send a new report (with its checked uploads) to the county; return (report, created).
 
-    The same idempotency key sent twice (a double tap, a retry) gives the first report back.
+    The same idempotency key sent twice (a double tap, a retry, the phone's outbox sending a
+    draft kept offline) gives the first report back, and writes no file.
     """
     firm = writer_firm(actor)
     key = clean_key(key)
@@ -205,46 +310,149 @@ def submit(actor, kind, data, credits=(), key=None, today=None):
             return existing, False
     fields = clean_report(kind, data, today or local_today())
     user_ids = clean_credits(firm, credits)
+    uploads = list(uploads)
+    check_room(0, 0, uploads)
     now = utcnow()
+    written = []
     try:
         with write_transaction():
             report = FirmReport.create(firm=firm.id, author=actor.user.id, status="submitted",
                                        submitted_at=now, created_at=now, updated_at=now,
                                        idempotency_key=key, **fields)
             _set_credits(report.id, user_ids)
+            _attach(report.id, uploads, written)
     except IntegrityError:
+        files.remove_files(written)
         existing = FirmReport.get_or_none(FirmReport.idempotency_key == key) if key else None
         if existing is None:
             raise
         return existing, False
+    except BaseException:
+        files.remove_files(written)
+        raise
     return report, True
 
 
 def can_edit(actor, report):
     """Say whether the actor may still change the report (not once it is accepted)."""
-    return can_write(actor) and report.firm_id == actor.grant.firm_id \
-        and report.status in EDITABLE
+    return report.status in EDITABLE and report.firm_id == _firm_id(actor) and can_write(actor)
 
 
-def edit(actor, report, data, credits=(), today=None):
-    """Change a report not yet accepted and send it (again); return (report, was_returned)."""
+def edit(actor, report, data, credits=(), today=None, uploads=()):
+    """Change a report not yet accepted, with new uploads, and send it (again); return
+    (report, was_returned)."""
     firm = writer_firm(actor)
     if report.firm_id != firm.id:
-        raise NotAllowed(_("Only the firm's director sends its reports."))
+        raise not_a_writer()
     if report.status == "accepted":
         raise Conflict(_("The county accepted this report: it can no longer change."))
     fields = clean_report(report.kind, data, today or local_today())
     fields.pop("kind")
     user_ids = clean_credits(firm, credits)
+    uploads = list(uploads)
+    written = []
+    try:
+        with write_transaction():
+            fresh = _lock(report.id)
+            if fresh is None or fresh.status not in EDITABLE:
+                raise Conflict(_("The county accepted this report: it can no longer change."))
+            check_room(*attachment_counts(report.id), uploads)
+            now = utcnow()
+            FirmReport.update(status="submitted", submitted_at=now, updated_at=now,
+                              **fields).where(FirmReport.id == report.id).execute()
+            _set_credits(report.id, user_ids)
+            _attach(report.id, uploads, written)
+    except BaseException:
+        files.remove_files(written)
+        raise
+    return FirmReport.get_by_id(report.id), fresh.status == "returned"
+
+
+# ------------------------------------------------------------------ attachments
+
+def read_attachments(storages):
+    """Check uploaded files (werkzeug FileStorage): each a photo (re-encoded, no EXIF or GPS)
+    or a PDF, within the sizes of the evidence store; return Uploads and write nothing."""
+    uploads = []
+    for storage in storages:
+        if storage is None or not storage.filename:
+            continue
+        try:
+            uploads.extend(files.read_uploads([storage]))
+        except DomainError as exc:
+            raise DomainError(exc.message, field="attachments") from None
+    check_room(0, 0, uploads)
+    return uploads
+
+
+def attachment_counts(report_id):
+    """(photos, PDFs) attached to a report."""
+    rows = list(FirmReportAttachment.select(FirmReportAttachment.content_type)
+                .where(FirmReportAttachment.report == report_id).tuples())
+    pdfs = sum(1 for (kind,) in rows if kind == "application/pdf")
+    return len(rows) - pdfs, pdfs
+
+
+def check_room(photos, pdfs, uploads):
+    """Refuse uploads that would take a report past its photos or PDFs."""
+    new_pdfs = sum(1 for u in uploads if u.is_pdf)
+    if photos + len(uploads) - new_pdfs > MAX_PHOTOS:
+        raise DomainError(_("A report can have at most %(n)d photos.", n=MAX_PHOTOS),
+                          field="attachments")
+    if pdfs + new_pdfs > MAX_PDFS:
+        raise DomainError(_("A report can have at most %(n)d PDF files.", n=MAX_PDFS),
+                          field="attachments")
+
+
+def attachment_path(item, thumb=False):
+    """The file of an attachment (or of its thumbnail), outside the web root."""
+    return files.path_for(item.stored_name, thumb=thumb, folder=ATTACHMENT_FOLDER)
+
+
+def _attach(report_id, uploads, written):
+    # Each path goes into `written` as soon as it is on disk, so a failure after it (another
+    # file, a row, the commit) lets the caller remove every file this request wrote.
+    for upload in uploads:
+        stored, paths = files.store(upload, folder=ATTACHMENT_FOLDER)
+        written.extend(paths)
+        FirmReportAttachment.create(report=report_id, stored_name=stored,
+                                    original_name=upload.original_name,
+                                    content_type=upload.content_type, size=len(upload.data))
+
+
+def attachments_of(reports):
+    """{report id: [attachments, oldest first]} of the reports."""
+    out = {}
+    rows = (FirmReportAttachment.select()
+            .where(FirmReportAttachment.report.in_([r.id for r in reports] or [0]))
+            .order_by(FirmReportAttachment.id))
+    for item in rows:
+        out.setdefault(item.report_id, []).append(item)
+    return out
+
+
+def visible_attachments(actor):
+    """Attachments, with their report, of the reports the actor may see (access.firm_reports)."""
+    return (FirmReportAttachment.select(FirmReportAttachment, FirmReport)
+            .join(FirmReport, on=(FirmReportAttachment.report == FirmReport.id))
+            .where(FirmReport.id.in_(access.firm_reports(actor, FirmReport)
+                                     .select(FirmReport.id))))
+
+
+def remove_attachment(actor, item):
+    """Take a file off a report not yet accepted; its files go once the row is gone."""
+    report = item.report
+    if report.firm_id != _firm_id(actor) or not can_write(actor):
+        raise not_a_writer()
     with write_transaction():
         fresh = _lock(report.id)
         if fresh is None or fresh.status not in EDITABLE:
             raise Conflict(_("The county accepted this report: it can no longer change."))
-        now = utcnow()
-        FirmReport.update(status="submitted", submitted_at=now, updated_at=now,
-                          **fields).where(FirmReport.id == report.id).execute()
-        _set_credits(report.id, user_ids)
-    return FirmReport.get_by_id(report.id), fresh.status == "returned"
+        FirmReportAttachment.delete().where(FirmReportAttachment.id == item.id).execute()
+        # The county's copy of the text is stale now (see version_of).
+        FirmReport.update(updated_at=utcnow()).where(FirmReport.id == report.id).execute()
+    files.remove_files([attachment_path(item), attachment_path(item, thumb=True)])
+    return report
 
 
 # ------------------------------------------------------------------ the county's decision
@@ -272,8 +480,7 @@ def _notify(report, decision, reason=""):
         else:
             message = _("Returned: %(what)s “%(title)s”. Reason: %(reason)s Correct it and "
                         "send it again.", what=what, title=report.title, reason=reason)
-    Notification.create(user=author.id, kind=f"report_{decision}", message=message,
-                        link=url_for("reports.report", report_id=report.id))
+    notify(author, f"report_{decision}", message, url_for("reports.report", report_id=report.id))
 
 
 def version_of(report):
@@ -346,45 +553,84 @@ def targets(firm, year):
     return int(values["info_reports"][0]), int(values["typical_cases"][0])
 
 
-def month_quota(firm, year, today=None):
-    """Return the year's twelve MonthQuota of the firm, January first.
+def _county_targets(firms, year):
+    """{firm_id: (information reports, typical cases)}: one targets_for per county, not per firm.
+
+    A firm's own target beats its county's and city's in targets_for, so a firm that sets one
+    gets its own call; the others share their county's.
+    """
+    own = {row[0] for row in Target.select(Target.firm).where(
+        Target.year == year, Target.firm.in_([f.id for f in firms] or [0]),
+        Target.metric.in_(("info_reports", "typical_cases"))).tuples()}
+    by_county, out = {}, {}
+    for firm in firms:
+        if firm.id in own:
+            out[firm.id] = targets(firm, year)
+            continue
+        if firm.county_id not in by_county:
+            values = targets_for(year, county_id=firm.county_id)
+            by_county[firm.county_id] = (int(values["info_reports"][0]),
+                                         int(values["typical_cases"][0]))
+        out[firm.id] = by_county[firm.county_id]
+    return out
+
+
+def county_month_quota(firms, year, today=None):
+    """Return {firm_id: the year's twelve MonthQuota, January first} for many firms at once.
 
     Only accepted reports count. Submitted ones (waiting for the county) are shown apart as
     pending and do not count; returned ones count for nothing until accepted. A report counts
-    once, for the month it names, whoever and however many it credits.
+    once, for the month it names, whoever and however many it credits. `firms` are Firm rows
+    or their ids; the reports are counted in one query for all of them.
     """
     today = today or local_today()
-    info_target, case_target = targets(firm, year)
+    firms = list(firms)
+    if firms and not isinstance(firms[0], Firm):
+        firms = list(Firm.select().where(Firm.id.in_([object_id(f) for f in firms])))
+    if not firms:
+        return {}
+    goals = _county_targets(firms, year)
     counts = {}
-    rows = (FirmReport.select(FirmReport.month, FirmReport.kind, FirmReport.status,
-                              fn.COUNT(FirmReport.id))
-            .where(FirmReport.firm == firm.id, FirmReport.status.in_(("submitted", "accepted")),
+    rows = (FirmReport.select(FirmReport.firm, FirmReport.month, FirmReport.kind,
+                              FirmReport.status, fn.COUNT(FirmReport.id))
+            .where(FirmReport.firm.in_([f.id for f in firms]),
+                   FirmReport.status.in_(("submitted", "accepted")),
                    FirmReport.month.between(datetime.date(year, 1, 1),
                                             datetime.date(year, 12, 31)))
-            .group_by(FirmReport.month, FirmReport.kind, FirmReport.status).tuples())
-    for month, kind, status, count in rows:
-        month = _as_date(month)
-        counts[(month.month, kind, status)] = count
+            .group_by(FirmReport.firm, FirmReport.month, FirmReport.kind, FirmReport.status)
+            .tuples())
+    for firm_id, month, kind, status, count in rows:
+        counts[(firm_id, _as_date(month).month, kind, status)] = count
     this_month = first_of_month(today)
-    months = []
-    for number in range(1, 13):
-        start = datetime.date(year, number, 1)
-        quota = MonthQuota(
-            month=start, info=counts.get((number, "info", "accepted"), 0),
-            case=counts.get((number, "case", "accepted"), 0),
-            info_pending=counts.get((number, "info", "submitted"), 0),
-            case_pending=counts.get((number, "case", "submitted"), 0),
-            info_target=info_target, case_target=case_target, state="")
-        if quota.complete:
-            quota.state = "done"
-        elif start < this_month:
-            quota.state = "short"
-        elif start == this_month:
-            quota.state = "open"
-        else:
-            quota.state = "future"
-        months.append(quota)
-    return months
+    out = {}
+    for firm in firms:
+        info_target, case_target = goals[firm.id]
+        months = []
+        for number in range(1, 13):
+            start = datetime.date(year, number, 1)
+            key = (firm.id, number)
+            quota = MonthQuota(
+                month=start, info=counts.get(key + ("info", "accepted"), 0),
+                case=counts.get(key + ("case", "accepted"), 0),
+                info_pending=counts.get(key + ("info", "submitted"), 0),
+                case_pending=counts.get(key + ("case", "submitted"), 0),
+                info_target=info_target, case_target=case_target, state="")
+            if quota.complete:
+                quota.state = "done"
+            elif start < this_month:
+                quota.state = "short"
+            elif start == this_month:
+                quota.state = "open"
+            else:
+                quota.state = "future"
+            months.append(quota)
+        out[firm.id] = months
+    return out
+
+
+def month_quota(firm, year, today=None):
+    """Return the year's twelve MonthQuota of the firm, January first (county_month_quota's rule)."""
+    return county_month_quota([firm], year, today)[firm.id]
 
 
 def _as_date(value):

@@ -4,6 +4,7 @@ party days, practitioners and lawyers per 10,000 residents, age and education.
 Head counts, ages and education come from SQL aggregates per county; a person's standing comes
 from services.progress_for and a group's from services.group_progress, as everywhere else.
 """
+import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -14,7 +15,6 @@ from ..branches.models import Branch, BranchActivity
 from ..branches.overview import year_bounds
 from ..access import audit
 from ..db import db, utcnow
-from ..trainings.models import Training
 from . import services
 
 BACHELOR_OR_MORE = ("bachelor", "master", "doctor")
@@ -98,17 +98,6 @@ def _age_and_education(county_ids, year):
     return {row[0]: [int(v or 0) for v in row[1:]] for row in query}
 
 
-def _trainings_held(county_ids, year):
-    first, last = year_bounds(year)
-    now = utcnow()
-    query = (Training.select(Training.organiser, fn.COUNT(Training.id))
-             .where(Training.organiser.in_(list(county_ids) or [0]),
-                    Training.status == "scheduled", Training.start_at >= first,
-                    Training.start_at < last, Training.end_at < now)
-             .group_by(Training.organiser).tuples())
-    return dict(query)
-
-
 def _theme_days(county_ids, year):
     first, last = year_bounds(year)
     held = dict(BranchActivity.select(Branch.county, fn.COUNT(BranchActivity.id))
@@ -136,7 +125,7 @@ def compare_counties(counties, people, progress, year, today):
     ids = [c.id for c in counties]
     figures = year_figures(ids, year)
     ages = _age_and_education(ids, year)
-    held = _trainings_held(ids, year)
+    held = services.trainings_held(ids, datetime.date(year, 1, 1), datetime.date(year, 12, 31))
     theme_held, branch_counts = _theme_days(ids, year)
     by_county = {}
     for person in people:

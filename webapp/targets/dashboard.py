@@ -16,10 +16,8 @@ from .. import access
 from ..accounts.models import User
 from ..db import is_postgres, utcnow
 from ..errors import DomainError
-from ..i18n import to_utc
 from ..ledger.models import Entry
 from ..web import object_id
-from ..trainings.models import Training
 from . import services
 
 COUNTED = ("approved", "recorded")
@@ -137,12 +135,8 @@ def county_figures(actor, county_ids, year, today, progress=None):
             hours_by_kind[kind] = Decimal(str(hours or 0))
         if kind == "legal_aid":
             cases = int(count or 0)
-    # Trainings count by their local start: the year begins at local midnight.
-    first, last = to_utc(datetime.datetime(year, 1, 1)), to_utc(datetime.datetime(year + 1, 1, 1))
-    held = (Training.select().where(Training.organiser.in_(list(county_ids) or [0]),
-                                    Training.status == "scheduled", Training.start_at >= first,
-                                    Training.start_at < last, Training.end_at < utcnow())
-            .count())
+    held = sum(services.trainings_held(county_ids, datetime.date(year, 1, 1),
+                                       datetime.date(year, 12, 31)).values())
     target = sum((tg["county_trainings"][0] for tg in
                   services.targets_for_counties(year, county_ids).values()), Decimal(0))
     pending = in_scope.where(Entry.status == "pending")

@@ -8,8 +8,10 @@ from flask_babel import lazy_gettext as _l
 from peewee import Case, fn
 
 from ..accounts.models import Region, User
-from ..db import db, hydrate
+from ..db import db, hydrate, utcnow
+from ..i18n import to_utc
 from ..ledger.models import Entry, ReviewRule
+from ..trainings.models import Training
 from .models import Target
 
 PERSON_METRICS = ("education_hours", "public_service_hours", "legal_aid_cases")
@@ -155,6 +157,19 @@ def outside_caps(county_ids, year):
                 .where(ReviewRule.county.in_(county_ids or [0]), ReviewRule.year == year)
                 .tuples())
     return {c: caps.get(c, DEFAULT_OUTSIDE_CAP) for c in county_ids}
+
+
+def trainings_held(county_ids, first, last):
+    """{county_id: trainings it organised and held} that began, by local time, from day
+    `first` to day `last`: not cancelled and already over. The one count held against the
+    county_trainings target, on the dashboards, the city comparison and the bulletin."""
+    start = to_utc(datetime.datetime.combine(first, datetime.time()))
+    end = to_utc(datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time()))
+    return dict(Training.select(Training.organiser, fn.COUNT(Training.id))
+                .where(Training.organiser.in_(list(county_ids) or [0]),
+                       Training.status == "scheduled", Training.start_at >= start,
+                       Training.start_at < end, Training.end_at < utcnow())
+                .group_by(Training.organiser).tuples())
 
 
 def _as_date(value):

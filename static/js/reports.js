@@ -1,0 +1,181 @@
+/* Grassroots Ledger — the firm report form (reports/form.html). The form works without this file.
+   - the form sent by fetch, photos made smaller first (GL.downscale, core.js), too many files
+     said before anything is sent;
+   - a new report written without network is kept in the outbox (outbox.js, as a kept form
+     like a ledger entry) and sent once the network returns, with the form's idempotency key,
+     so a resend never makes a second report. Only its text: photos and PDFs cannot wait on
+     the phone, and the person is told so (the text is kept all the same);
+   - a page restored by the back button gets a fresh key (its report may be sent already).
+   Loaded with defer after core.js and outbox.js; no inline scripts (strict CSP). */
+(function () {
+  "use strict";
+
+  var SEND_TIMEOUT = 25000;
+  var GL = window.GL;
+
+  function chosen(form) {
+    var input = form.querySelector("input[type=file][data-attachments]");
+    return input && input.files ? Array.prototype.slice.call(input.files) : [];
+  }
+
+  function isPdf(file) { return file.type === "application/pdf" || /\.pdf$/i.test(file.name || ""); }
+
+  function checkFiles(input) {
+    var files = Array.prototype.slice.call(input.files || []);
+    var pdfs = files.filter(isPdf).length;
+    if (files.length - pdfs > Number(input.dataset.maxPhotos || 0)) { return input.dataset.tooMany; }
+    if (pdfs > Number(input.dataset.maxPdfs || 0)) { return input.dataset.tooManyPdfs; }
+    return "";
+  }
+
+  function formData(form) {
+    var data = new FormData(form);
+    var input = form.querySelector("input[type=file][data-attachments]");
+    var files = chosen(form);
+    if (!files.length) { return Promise.resolve(data); }
+    data.delete(input.name);
+    return Promise.all(files.map(function (f) { return isPdf(f) ? f : GL.downscale(f); }))
+      .then(function (ready) {
+        ready.forEach(function (f) { data.append(input.name, f, f.name || "photo.jpg"); });
+        return data;
+      });
+  }
+
+  function message(form, className, text) {
+    var old = form.parentNode.querySelector(".js-report-message");
+    if (old) { old.remove(); }
+    if (!text) { return; }
+    var p = document.createElement("p");
+    p.className = className + " js-report-message";
+    p.setAttribute("role", className === "form-error" ? "alert" : "status");
+    p.textContent = text;
+    form.parentNode.insertBefore(p, form);
+    p.scrollIntoView({ block: "center" });
+  }
+
+  function fieldError(form, input, text) {
+    var wrap = input.closest(".field") || form;
+    var old = wrap.querySelector(".field-error.js-error");
+    if (old) { old.remove(); }
+    if (!text) { return; }
+    var p = document.createElement("p");
+    p.className = "field-error js-error";
+    p.setAttribute("role", "alert");
+    p.textContent = text;
+    wrap.appendChild(p);
+    input.focus();
+  }
+
+  function summaryOf(form) {
+    var parts = [];
+    var month = form.querySelector("[name=month]");
+    var title = form.querySelector("[name=title]");
+    if (month && month.value) { parts.push(month.value); }
+    if (title && title.value) { parts.push(title.value.slice(0, 40)); }
+    return parts.join(" · ");
+  }
+
+  function freshKey(form) {
+    var key = form.querySelector("[data-idempotency]");
+    if (key) { key.value = GL.uuid(); }
+  }
+
+  // Keep the form's text in the outbox (never its files) under the form's key, then clear
+  // the form for the next report under a new key.
+  function keep(form, data) {
+    var keyInput = form.querySelector("[data-idempotency]");
+    var key = (keyInput && keyInput.value) || GL.uuid();
+    var files = chosen(form).length;
+    var item = { key: key, kind: "entry", action: form.action, label: form.dataset.label || "",
+                 summary: summaryOf(form), fields: [], files: [] };
+    data.forEach(function (value, name) {
+      if (name === "csrf_token") { return; }
+      if (name === "idempotency_key") { value = key; }
+      if (typeof value === "string") { item.fields.push([name, value]); }
+    });
+    return GL.outbox.add(item).then(function () {
+      form.reset();
+      freshKey(form);
+      message(form, files ? "notice" : "flash",
+              files ? form.dataset.filesNotKept : form.dataset.keptMessage);
+    });
+  }
+
+  function swapMain(html) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var fresh = doc.querySelector("main");
+    var main = document.querySelector("main");
+    if (!fresh || !main || !fresh.querySelector("form[data-report-form]")) { return false; }
+    main.innerHTML = fresh.innerHTML;
+    if (doc.title) { document.title = doc.title; }
+    showOfflineHints();
+    if (GL.outbox) { GL.outbox.refresh().catch(function () {}); }  // the new main's outbox card
+    var error = main.querySelector(".form-error, .field-error");
+    if (error) { error.scrollIntoView({ block: "center" }); }
+    return true;
+  }
+
+  function submit(event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-report-form]")) { return; }
+    if (!window.fetch || !window.FormData || !window.Promise || !window.DOMParser) { return; }
+    event.preventDefault();
+    if (form.dataset.busy === "1") { return; }
+    var input = form.querySelector("input[type=file][data-attachments]");
+    var problem = input ? checkFiles(input) : "";
+    if (input) { fieldError(form, input, problem); }
+    if (problem) { return; }
+    var offlineOk = form.dataset.offline === "yes" && !!window.indexedDB && !!GL.outbox;
+    var button = form.querySelector("button[type=submit]");
+    form.dataset.busy = "1";
+    if (button) { button.disabled = true; }
+    var done = function () { form.dataset.busy = ""; if (button) { button.disabled = false; } };
+    formData(form).then(function (data) {
+      if (!navigator.onLine && offlineOk) { return keep(form, data); }
+      var controller = window.AbortController ? new AbortController() : null;
+      var timer = controller ? setTimeout(function () { controller.abort(); }, SEND_TIMEOUT) : null;
+      return fetch(form.action, {
+        method: "POST", body: data, credentials: "same-origin",
+        headers: { "Accept": "text/html" }, signal: controller ? controller.signal : undefined
+      }).then(function (response) {
+        clearTimeout(timer);
+        var landed = new URL(response.url, window.location.href);
+        if (response.ok && response.redirected) {
+          if (landed.pathname === form.dataset.login && offlineOk) {
+            // Signed out meanwhile: keep the text and send it after signing in.
+            return keep(form, data).then(function () { window.location.assign(response.url); });
+          }
+          window.location.assign(response.url);
+          return;
+        }
+        return response.text().then(function (html) {
+          if (!swapMain(html)) {
+            var doc = new DOMParser().parseFromString(html, "text/html");
+            var h1 = doc.querySelector("main h1");
+            message(form, "form-error", h1 ? h1.textContent.trim() : String(response.status));
+          }
+        });
+      }, function () {
+        clearTimeout(timer);
+        // No answer: it may have been saved. Kept under the same key, a resend is harmless.
+        if (offlineOk) { return keep(form, data); }
+        message(form, "form-error", form.dataset.networkError || "");
+      });
+    }).then(done, done);
+  }
+
+  document.addEventListener("submit", submit);
+
+  function showOfflineHints() {
+    document.querySelectorAll("form[data-report-form] [data-offline-hint]").forEach(function (hint) {
+      hint.hidden = navigator.onLine || hint.closest("form").dataset.offline !== "yes";
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", showOfflineHints);
+  window.addEventListener("online", showOfflineHints);
+  window.addEventListener("offline", showOfflineHints);
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) { document.querySelectorAll("form[data-report-form]").forEach(freshKey); }
+  });
+})();
