@@ -27,9 +27,12 @@ migrate: install
 demo: migrate
 	$(BIN)/flask load-demo --if-empty
 
+# The reminder sender runs beside the server (every 60 s) and stops with it.
 run: translations demo
-	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C to stop); reminders go out every 60 s"
+	@FLASK=$(BIN)/flask bash tools/send_reminders_loop.sh 60 & loop=$$!; \
+	  trap 'kill $$loop 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # Serve over HTTPS with a local certificate so a phone on the same network can use the
 # camera and the service worker (see README).

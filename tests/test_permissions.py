@@ -201,6 +201,12 @@ ROUTES = {
     "reports.attachment_remove": Route({"director"}, post={}),
     "reports.reporter": Route({"director"}, post=lambda s: {"user_id": s.subject.id}),
     # -- selection routes (selection helper adds here) --
+    # -- push routes --
+    # Web Push (tested in depth by tests/test_push.py): the key is public; subscribing takes
+    # the browser's JSON, so the matrix's form body is refused with 400.
+    "push.key": Route(PUBLIC),
+    "push.subscribe": Route(SIGNED_IN, post={}, post_status=400),
+    "push.unsubscribe": Route(SIGNED_IN, post={}, post_status=400),
     # The ten best cases (tested in depth by tests/test_selection.py); the scene's report is an
     # information report waiting for the county, so a permitted POST is refused with 409/400.
     "selection.index": Route({"county_admin", "city_admin"}),

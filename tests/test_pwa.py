@@ -233,7 +233,7 @@ def test_every_script_a_template_names_is_a_static_file():
     ("/ledger/new/public_service", ["/static/js/ledger.js"]),
     ("/ledger/year", []),
     ("/scan", ["/static/vendor/jsqr/jsQR.js", "/static/js/scanner.js"]),
-    ("/me", []),
+    ("/me", ["/static/js/push.js"]),
 ])
 def test_each_page_loads_the_core_the_outbox_and_only_its_own_scripts(
         client, make_user, fast_passwords, path, page_scripts):

@@ -17,6 +17,7 @@ from .accounts.views import admin_bp, auth_bp
 from .branches.views import branches_bp
 from .errors import DomainError
 from .ledger.views import ledger_bp
+from .push.views import push_bp
 from .pwa import pwa_bp
 from .reports.bulletin_views import bulletins_bp
 from .reports.inspection_views import inspections_bp
@@ -46,7 +47,7 @@ def create_app(overrides=None):
     # before_request functions run in registration order and the db hook came first.
 
     for bp in (auth_bp, admin_bp, home_bp, pwa_bp, trainings_bp, checkin_bp, ledger_bp, branches_bp,
-               reports_bp, inspections_bp, bulletins_bp, selection_bp):
+               reports_bp, inspections_bp, bulletins_bp, selection_bp, push_bp):
         app.register_blueprint(bp)
 
     cli.init_app(app)

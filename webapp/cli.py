@@ -11,8 +11,9 @@ from py_vapid.utils import b64urlencode
 from .accounts.models import Region
 from .accounts.services import create_admin
 from .config import ROOT
-from .db import db
+from .db import db, utcnow
 from .demo import DEMO_LOGINS, has_data, load_demo
+from .push import reminders, sender
 
 
 def migrate_database():
@@ -74,6 +75,30 @@ def init_app(app):
     def demo_logins_command():
         """Print the demo logins."""
         print_logins()
+
+    @app.cli.command("send-reminders")
+    @click.option("--dry-run", is_flag=True, help="list what would be sent; change nothing")
+    def send_reminders_command(dry_run):
+        """Write the reminders now due and push the outbox (run from cron every few minutes)."""
+        db.connect(reuse_if_open=True)
+        now = utcnow()
+        # Reminders link to pages: url_for needs a request, and paths need no host.
+        with app.test_request_context("/"):
+            due = reminders.find_due(now)
+            if dry_run:
+                for item in due:
+                    click.echo(f"would remind {item.user.name}: {reminders.message_for(item)}")
+            written = 0 if dry_run else reminders.write(due)
+            report = sender.drain(now, dry_run=dry_run)
+        if dry_run:
+            for name, message in report.would_send:
+                click.echo(f"would push to {name}: {message}")
+            click.echo(f"dry run: {len(due)} reminders due, {len(report.would_send)} pushes due"
+                       + (" (quiet hours: they wait)" if report.held else ""))
+            return
+        click.echo(f"reminders written: {written}; pushed: {report.sent}, retry later: "
+                   f"{report.retried}, failed: {report.failed}, gone: {report.gone}, "
+                   f"waiting for quiet hours to end: {report.held}")
 
     @app.cli.command("gen-vapid")
     def gen_vapid_command():

@@ -47,6 +47,12 @@ def load(overrides=None):
         "VAPID_PUBLIC_KEY": os.environ.get("VAPID_PUBLIC_KEY", ""),
         "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY", ""),
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@example.org"),
+        # Web Push: nothing is pushed between these local times (HH:MM-HH:MM; empty: never
+        # quiet); what falls due then waits. The sender pushes this many at once.
+        "PUSH_QUIET_HOURS": os.environ.get("PUSH_QUIET_HOURS", "21:00-08:00"),
+        "PUSH_CONCURRENCY": int(os.environ.get("PUSH_CONCURRENCY", "16")),
+        # Only https endpoints on a named host are accepted (tests allow a local fake service).
+        "PUSH_ENDPOINT_ANY_HOST": False,
         "TRUST_PROXY": os.environ.get("TRUST_PROXY", "0") == "1",
         # A check-in shared from farther than this from the training's venue is flagged 'far'.
         "TRAINING_GEOFENCE_METRES": int(os.environ.get("TRAINING_GEOFENCE_METRES", "500")),

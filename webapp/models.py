@@ -4,7 +4,8 @@ from .accounts.models import (AuditEvent, Firm, LoginAttempt, Notification, Regi
 from .branches.models import (ActivityAttendance, ActivityPhoto, Branch, BranchActivity,  # noqa: F401
                               BranchFirm, BranchMember)
 from .ledger.models import Entry, Evidence, ReviewRule  # noqa: F401
-from .push.models import PushSubscription  # noqa: F401
+from .push.models import (PushDelivery, PushDevice, PushSubscription,  # noqa: F401
+                          ReminderSent)
 from .reports.models import (FirmReport, FirmReportAttachment, FirmReportCredit,  # noqa: F401
                              FirmReporter)
 from .reports.inspection_models import Inspection, InspectionItem  # noqa: F401
@@ -20,5 +21,5 @@ ALL_MODELS = [
     TrainingCategory, Training, TrainingFirm, TrainingPerson, Attendance, ScanReceipt,
     Entry, Evidence, ReviewRule, Target, PushSubscription, RegionYear, Assessment,
     FirmReport, FirmReportCredit, FirmReportAttachment, FirmReporter, Inspection, InspectionItem,
-    Bulletin, CaseSelection,
+    Bulletin, CaseSelection, PushDevice, PushDelivery, ReminderSent,
 ]

@@ -95,3 +95,40 @@ self.addEventListener("fetch", function (event) {
     );
   }
 });
+
+// ------------------------------------------------------------ Web Push (webapp/push/sender.py)
+
+// A push carries JSON: title, body, the page to open (url), icon, badge, tag.
+self.addEventListener("push", function (event) {
+  var data = {};
+  if (event.data) {
+    try { data = event.data.json(); } catch (e) { data = { body: event.data.text() }; }
+  }
+  event.waitUntil(self.registration.showNotification(data.title || "Grassroots Ledger", {
+    body: data.body || "",
+    icon: data.icon || "/static/icons/icon-192.png",
+    badge: data.badge || "/static/icons/badge-72.png",
+    tag: data.tag || undefined,
+    data: { url: data.url || "/" }
+  }));
+});
+
+// A tap opens the notification's page: an open window on it is focused, else a new one opens.
+// Only this site's pages are opened.
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  var wanted = (event.notification.data && event.notification.data.url) || "/";
+  var target = new URL(wanted, self.location.origin);
+  if (target.origin !== self.location.origin) { target = new URL("/", self.location.origin); }
+  event.waitUntil(self.clients.matchAll({ type: "window", includeUncontrolled: true })
+    .then(function (windows) {
+      for (var i = 0; i < windows.length; i++) {
+        var open = new URL(windows[i].url);
+        if (open.pathname + open.search === target.pathname + target.search &&
+            "focus" in windows[i]) {
+          return windows[i].focus();
+        }
+      }
+      return self.clients.openWindow(target.href);
+    }));
+});

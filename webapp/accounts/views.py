@@ -9,6 +9,8 @@ from ..errors import DomainError
 from ..web import client_address, redirect_after_post, render
 from ..i18n import local_today
 from ..ledger.forms import parse_date
+from ..push import services as push_services
+from ..push import vapid
 from .. import access
 from . import services
 from .models import AuditEvent, Firm, RoleGrant, User, UserSession
@@ -73,6 +75,7 @@ def logout():
     """End this device's session and clear what the browser kept."""
     token = session.get("token")
     if token:
+        push_services.forget_session(token)  # this phone stops getting pushes
         services.end_session(token)
     locale = session.get("locale")
     session.clear()
@@ -108,7 +111,8 @@ def me():
     devices = (UserSession.select().where(UserSession.user == g.user,
                                           UserSession.ended_at.is_null())
                .order_by(UserSession.last_seen_at.desc()))
-    return render("accounts/me.html", devices=list(devices))
+    return render("accounts/me.html", devices=list(devices),
+                  push_key=vapid.public_key(current_app.config))
 
 
 @auth_bp.route("/me/devices/<int:session_id>/end", methods=["POST"])
@@ -118,6 +122,7 @@ def end_device(session_id):
     row = UserSession.get_or_none(UserSession.id == session_id, UserSession.user == g.user)
     if row is None:
         return render("error.html", code=404, message=_("This device is not signed in."), status=404)
+    push_services.forget_session(row.token)
     services.end_session(row.token)
     if row.token == g.session_token:
         session.clear()

@@ -7,11 +7,12 @@ from flask_babel import gettext as _
 
 from .. import access
 from ..access import audit
-from ..accounts.models import Firm, Notification, User
+from ..accounts.models import Firm, User
 from ..db import utcnow, write_transaction
 from ..errors import Conflict, NotAllowed
 from ..i18n import fmt_hours
 from ..inputs import clean_text
+from ..push.inbox import notify
 from .entries import lock
 from .kinds import KIND_GROUPS, KIND_LABELS
 from .models import Entry, ReviewRule
@@ -92,8 +93,7 @@ def _notify(entry, author, decision, reason=""):
             message = _("Declined: %(what)s on %(when)s (%(amount)s). Reason: %(reason)s "
                         "Correct it and send it again.", what=what, when=when, amount=amount,
                         reason=reason)
-    Notification.create(user=author.id, kind=f"entry_{decision}", message=message,
-                        link=url_for("ledger.entry", entry_id=entry.id))
+    notify(author, f"entry_{decision}", message, url_for("ledger.entry", entry_id=entry.id))
 
 
 def _decide(actor, entry, decision, reason="", version=None):

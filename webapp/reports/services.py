@@ -25,13 +25,14 @@ from peewee import IntegrityError, fn
 
 from .. import access
 from ..access import audit
-from ..accounts.models import Firm, Notification, RoleGrant, User
+from ..accounts.models import Firm, RoleGrant, User
 from ..db import is_postgres, utcnow, write_transaction
 from ..errors import Conflict, DomainError, NotAllowed
 from ..i18n import local_today
 from ..inputs import clean_text
 from ..ledger import evidence as files
 from ..ledger.forms import clean_key, has_id_number, has_phone_number, normal
+from ..push.inbox import notify
 from ..targets.models import Target
 from ..targets.services import targets_for
 from ..web import object_id
@@ -479,8 +480,7 @@ def _notify(report, decision, reason=""):
         else:
             message = _("Returned: %(what)s “%(title)s”. Reason: %(reason)s Correct it and "
                         "send it again.", what=what, title=report.title, reason=reason)
-    Notification.create(user=author.id, kind=f"report_{decision}", message=message,
-                        link=url_for("reports.report", report_id=report.id))
+    notify(author, f"report_{decision}", message, url_for("reports.report", report_id=report.id))
 
 
 def version_of(report):
