@@ -139,14 +139,15 @@ def county_figures(actor, county_ids, year, today, progress=None):
                                        datetime.date(year, 12, 31)).values())
     target = sum((tg["county_trainings"][0] for tg in
                   services.targets_for_counties(year, county_ids).values()), Decimal(0))
-    pending = in_scope.where(Entry.status == "pending")
-    oldest = pending.select(fn.MIN(Entry.created_at)).scalar()
+    # How many wait and since when, in one statement.
+    waiting, oldest = (in_scope.where(Entry.status == "pending")
+                       .select(fn.COUNT(Entry.id), fn.MIN(Entry.created_at)).tuples().get())
     if isinstance(oldest, str):
         oldest = datetime.datetime.fromisoformat(oldest)
     return Figures(people=len(progress), on_track=on_track,
                    hours=sum(hours_by_kind.values(), Decimal(0)), hours_by_kind=hours_by_kind,
                    cases=cases, trainings=held, trainings_target=target,
-                   waiting=pending.count(),
+                   waiting=waiting or 0,
                    oldest_days=(utcnow() - oldest).days if oldest else None)
 
 
