@@ -10,7 +10,6 @@
 (function () {
   "use strict";
 
-  var SEND_TIMEOUT = 25000;
   var GL = window.GL;
 
   function checkFiles(input) {
@@ -36,21 +35,6 @@
 
   // ------------------------------------------------------------ submitting a form
 
-  function fieldError(form, input, message) {
-    var wrap = input.closest(".field") || form;
-    var old = wrap.querySelector(".field-error.js-error");
-    if (old) { old.remove(); }
-    if (!message) { return; }
-    var p = document.createElement("p");
-    p.className = "field-error js-error";
-    p.setAttribute("role", "alert");
-    p.textContent = message;
-    wrap.appendChild(p);
-    var more = input.closest("details");
-    if (more) { more.open = true; }
-    input.focus();
-  }
-
   function formError(form, message) {
     var old = form.querySelector(".form-error.js-error");
     if (old) { old.remove(); }
@@ -74,19 +58,7 @@
   }
 
   function keep(form, data) {
-    var keyInput = form.querySelector("[data-idempotency]");
-    var key = (keyInput && keyInput.value) || GL.uuid();
-    var item = {
-      key: key, kind: "entry", action: form.action, label: form.dataset.label || "",
-      summary: summaryOf(form), fields: [], files: []
-    };
-    data.forEach(function (value, name) {
-      if (name === "csrf_token") { return; }
-      if (name === "idempotency_key") { value = key; }
-      if (typeof value === "string") { item.fields.push([name, value]); }
-      else if (value && value.size) { item.files.push({ name: name, blob: value, filename: value.name || "file" }); }
-    });
-    return GL.outbox.add(item).then(function () {
+    return GL.outbox.add(GL.keptItem(form, data, summaryOf(form), true)).then(function () {
       var kept = document.createElement("p");
       kept.className = "flash";
       kept.setAttribute("role", "status");
@@ -101,24 +73,6 @@
     });
   }
 
-  function swapMain(html) {
-    var doc = new DOMParser().parseFromString(html, "text/html");
-    var fresh = doc.querySelector("main");
-    var main = document.querySelector("main");
-    if (!fresh || !main || !fresh.querySelector("form[data-ledger-form]")) { return false; }
-    main.innerHTML = fresh.innerHTML;
-    if (doc.title) { document.title = doc.title; }
-    enhance(main);
-    if (GL.outbox) { GL.outbox.refresh().catch(function () {}); }  // the new main's outbox card
-    var error = main.querySelector(".form-error, .field-error");
-    if (error) {
-      var more = error.closest("details");
-      if (more) { more.open = true; }
-      error.scrollIntoView({ block: "center" });
-    }
-    return true;
-  }
-
   function submitEntry(event) {
     var form = event.target;
     if (!form.matches || !form.matches("form[data-ledger-form], form[data-evidence-form]")) { return; }
@@ -127,44 +81,13 @@
     if (form.dataset.busy === "1") { return; }
     var input = form.querySelector("input[type=file][data-evidence]");
     var problem = input ? checkFiles(input) : "";
-    if (problem) { fieldError(form, input, problem); return; }
-    var offlineOk = form.hasAttribute("data-ledger-form") && form.dataset.offline === "yes" &&
-      !!window.indexedDB && !!GL.outbox;
-    var button = form.querySelector("button[type=submit]");
-    form.dataset.busy = "1";
-    if (button) { button.disabled = true; }
-    var done = function () { form.dataset.busy = ""; if (button) { button.disabled = false; } };
-    formData(form).then(function (data) {
-      if (!navigator.onLine && offlineOk) { return keep(form, data); }
-      var controller = window.AbortController ? new AbortController() : null;
-      var timer = controller ? setTimeout(function () { controller.abort(); }, SEND_TIMEOUT) : null;
-      return fetch(form.action, {
-        method: "POST", body: data, credentials: "same-origin",
-        headers: { "Accept": "text/html" }, signal: controller ? controller.signal : undefined
-      }).then(function (response) {
-        clearTimeout(timer);
-        var landed = new URL(response.url, window.location.href);
-        if (response.ok && response.redirected) {
-          if (landed.pathname === form.dataset.login && offlineOk) {
-            // Signed out meanwhile: keep it and send it after signing in.
-            return keep(form, data).then(function () { window.location.assign(response.url); });
-          }
-          window.location.assign(response.url);
-          return;
-        }
-        return response.text().then(function (html) {
-          if (!swapMain(html)) {
-            var doc = new DOMParser().parseFromString(html, "text/html");
-            var h1 = doc.querySelector("main h1");
-            formError(form, h1 ? h1.textContent.trim() : String(response.status));
-          }
-        });
-      }, function () {
-        clearTimeout(timer);
-        if (offlineOk) { return keep(form, data); }
-        formError(form, form.dataset.networkError || "");
-      });
-    }).then(done, done);
+    if (problem) { GL.fieldError(form, input, problem); return; }
+    GL.sendForm(form, {
+      data: formData, keep: keep, error: formError,
+      offline: form.hasAttribute("data-ledger-form") && form.dataset.offline === "yes" &&
+        !!window.indexedDB && !!GL.outbox,
+      swap: function (html) { return GL.swapMain(html, "form[data-ledger-form]", enhance); }
+    });
   }
 
   document.addEventListener("submit", submitEntry);

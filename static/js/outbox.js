@@ -16,7 +16,11 @@
    Scans kept by the older scanner in localStorage ("gl-scan-queue") move in here on first load.
    window.GL.outbox: add, remove, all, flush, refresh, unsent (counts for the sign-out warning); every
    change fires "gl:outbox" on document with the person's items. The [data-outbox] cards (Log
-   tab, entry forms, home) list the entries waiting. */
+   tab, entry forms, home) list the entries waiting.
+   For the forms that keep what they cannot send (ledger.js, reports.js), one way to send:
+   GL.sendForm (fetch with a timeout; a redirect followed; a page with errors swapped in; no
+   answer, no network or signed out meanwhile: kept), GL.keptItem (the form as an outbox
+   item under its idempotency key), GL.swapMain and GL.fieldError. */
 (function () {
   "use strict";
 
@@ -35,6 +39,103 @@
   var RETRY_MS = [3000, 6000, 12000, 24000, 48000, 60000];
   var SEND_TIMEOUT_MS = 30000;  // a request that never comes back must not hold the outbox
   var unsent = { entry: 0, scan: 0 };
+  var FORM_TIMEOUT_MS = 25000;  // a form's own send gives up a little before the outbox would
+
+  // ------------------------------------------------------------ a form sent by fetch
+
+  GL.fieldError = function (form, input, text) {
+    var wrap = input.closest(".field") || form;
+    var old = wrap.querySelector(".field-error.js-error");
+    if (old) { old.remove(); }
+    if (!text) { return; }
+    var p = document.createElement("p");
+    p.className = "field-error js-error";
+    p.setAttribute("role", "alert");
+    p.textContent = text;
+    wrap.appendChild(p);
+    var more = input.closest("details");
+    if (more) { more.open = true; }
+    input.focus();
+  };
+
+  // Put the answer's <main> in place of this one if it holds the form again (with its errors).
+  GL.swapMain = function (html, formSelector, after) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var fresh = doc.querySelector("main");
+    var main = document.querySelector("main");
+    if (!fresh || !main || !fresh.querySelector(formSelector)) { return false; }
+    main.innerHTML = fresh.innerHTML;
+    if (doc.title) { document.title = doc.title; }
+    if (after) { after(main); }
+    if (GL.outbox) { GL.outbox.refresh().catch(function () {}); }  // the new main's outbox card
+    var error = main.querySelector(".form-error, .field-error");
+    if (error) {
+      var more = error.closest("details");
+      if (more) { more.open = true; }
+      error.scrollIntoView({ block: "center" });
+    }
+    return true;
+  };
+
+  // The form as an outbox item under its idempotency key: its text, and its files if asked.
+  GL.keptItem = function (form, data, summary, withFiles) {
+    var keyInput = form.querySelector("[data-idempotency]");
+    var key = (keyInput && keyInput.value) || GL.uuid();
+    var item = { key: key, kind: "entry", action: form.action, label: form.dataset.label || "",
+                 summary: summary, fields: [], files: [] };
+    data.forEach(function (value, name) {
+      if (name === "csrf_token") { return; }
+      if (name === "idempotency_key") { value = key; }
+      if (typeof value === "string") { item.fields.push([name, value]); }
+      else if (withFiles && value && value.size) {
+        item.files.push({ name: name, blob: value, filename: value.name || "file" });
+      }
+    });
+    return item;
+  };
+
+  /* Send a form by fetch. o.data(form) → Promise of its FormData; o.offline: whether it may
+     be kept; o.keep(form, data) → Promise (keeps it); o.swap(html) → whether the answer was
+     put in place; o.error(form, text) shows a sentence. */
+  GL.sendForm = function (form, o) {
+    if (form.dataset.busy === "1") { return; }
+    var button = form.querySelector("button[type=submit]");
+    form.dataset.busy = "1";
+    if (button) { button.disabled = true; }
+    var done = function () { form.dataset.busy = ""; if (button) { button.disabled = false; } };
+    o.data(form).then(function (data) {
+      if (!navigator.onLine && o.offline) { return o.keep(form, data); }
+      var controller = window.AbortController ? new AbortController() : null;
+      var timer = controller ? setTimeout(function () { controller.abort(); }, FORM_TIMEOUT_MS) : null;
+      return fetch(form.action, {
+        method: "POST", body: data, credentials: "same-origin",
+        headers: { "Accept": "text/html" }, signal: controller ? controller.signal : undefined
+      }).then(function (response) {
+        clearTimeout(timer);
+        var landed = new URL(response.url, window.location.href);
+        if (response.ok && response.redirected) {
+          if (landed.pathname === form.dataset.login && o.offline) {
+            // Signed out meanwhile: keep it and send it after signing in.
+            return o.keep(form, data).then(function () { window.location.assign(response.url); });
+          }
+          window.location.assign(response.url);
+          return;
+        }
+        return response.text().then(function (html) {
+          if (!o.swap(html)) {
+            var doc = new DOMParser().parseFromString(html, "text/html");
+            var h1 = doc.querySelector("main h1");
+            o.error(form, h1 ? h1.textContent.trim() : String(response.status));
+          }
+        });
+      }, function () {
+        clearTimeout(timer);
+        // No answer: it may have been saved. Kept under the same key, a resend is harmless.
+        if (o.offline) { return o.keep(form, data); }
+        o.error(form, form.dataset.networkError || "");
+      });
+    }).then(done, done);
+  };
 
   function kindOf(item) { return item.kind || "entry"; }  // entries kept before scans came in
   function waiting(item) { return item.state !== "answered"; }

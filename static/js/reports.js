@@ -10,7 +10,6 @@
 (function () {
   "use strict";
 
-  var SEND_TIMEOUT = 25000;
   var GL = window.GL;
 
   function chosen(form) {
@@ -53,19 +52,6 @@
     p.scrollIntoView({ block: "center" });
   }
 
-  function fieldError(form, input, text) {
-    var wrap = input.closest(".field") || form;
-    var old = wrap.querySelector(".field-error.js-error");
-    if (old) { old.remove(); }
-    if (!text) { return; }
-    var p = document.createElement("p");
-    p.className = "field-error js-error";
-    p.setAttribute("role", "alert");
-    p.textContent = text;
-    wrap.appendChild(p);
-    input.focus();
-  }
-
   function summaryOf(form) {
     var parts = [];
     var month = form.querySelector("[name=month]");
@@ -83,36 +69,13 @@
   // Keep the form's text in the outbox (never its files) under the form's key, then clear
   // the form for the next report under a new key.
   function keep(form, data) {
-    var keyInput = form.querySelector("[data-idempotency]");
-    var key = (keyInput && keyInput.value) || GL.uuid();
     var files = chosen(form).length;
-    var item = { key: key, kind: "entry", action: form.action, label: form.dataset.label || "",
-                 summary: summaryOf(form), fields: [], files: [] };
-    data.forEach(function (value, name) {
-      if (name === "csrf_token") { return; }
-      if (name === "idempotency_key") { value = key; }
-      if (typeof value === "string") { item.fields.push([name, value]); }
-    });
-    return GL.outbox.add(item).then(function () {
+    return GL.outbox.add(GL.keptItem(form, data, summaryOf(form), false)).then(function () {
       form.reset();
       freshKey(form);
       message(form, files ? "notice" : "flash",
               files ? form.dataset.filesNotKept : form.dataset.keptMessage);
     });
-  }
-
-  function swapMain(html) {
-    var doc = new DOMParser().parseFromString(html, "text/html");
-    var fresh = doc.querySelector("main");
-    var main = document.querySelector("main");
-    if (!fresh || !main || !fresh.querySelector("form[data-report-form]")) { return false; }
-    main.innerHTML = fresh.innerHTML;
-    if (doc.title) { document.title = doc.title; }
-    showOfflineHints();
-    if (GL.outbox) { GL.outbox.refresh().catch(function () {}); }  // the new main's outbox card
-    var error = main.querySelector(".form-error, .field-error");
-    if (error) { error.scrollIntoView({ block: "center" }); }
-    return true;
   }
 
   function submit(event) {
@@ -123,45 +86,14 @@
     if (form.dataset.busy === "1") { return; }
     var input = form.querySelector("input[type=file][data-attachments]");
     var problem = input ? checkFiles(input) : "";
-    if (input) { fieldError(form, input, problem); }
+    if (input) { GL.fieldError(form, input, problem); }
     if (problem) { return; }
-    var offlineOk = form.dataset.offline === "yes" && !!window.indexedDB && !!GL.outbox;
-    var button = form.querySelector("button[type=submit]");
-    form.dataset.busy = "1";
-    if (button) { button.disabled = true; }
-    var done = function () { form.dataset.busy = ""; if (button) { button.disabled = false; } };
-    formData(form).then(function (data) {
-      if (!navigator.onLine && offlineOk) { return keep(form, data); }
-      var controller = window.AbortController ? new AbortController() : null;
-      var timer = controller ? setTimeout(function () { controller.abort(); }, SEND_TIMEOUT) : null;
-      return fetch(form.action, {
-        method: "POST", body: data, credentials: "same-origin",
-        headers: { "Accept": "text/html" }, signal: controller ? controller.signal : undefined
-      }).then(function (response) {
-        clearTimeout(timer);
-        var landed = new URL(response.url, window.location.href);
-        if (response.ok && response.redirected) {
-          if (landed.pathname === form.dataset.login && offlineOk) {
-            // Signed out meanwhile: keep the text and send it after signing in.
-            return keep(form, data).then(function () { window.location.assign(response.url); });
-          }
-          window.location.assign(response.url);
-          return;
-        }
-        return response.text().then(function (html) {
-          if (!swapMain(html)) {
-            var doc = new DOMParser().parseFromString(html, "text/html");
-            var h1 = doc.querySelector("main h1");
-            message(form, "form-error", h1 ? h1.textContent.trim() : String(response.status));
-          }
-        });
-      }, function () {
-        clearTimeout(timer);
-        // No answer: it may have been saved. Kept under the same key, a resend is harmless.
-        if (offlineOk) { return keep(form, data); }
-        message(form, "form-error", form.dataset.networkError || "");
-      });
-    }).then(done, done);
+    GL.sendForm(form, {
+      data: formData, keep: keep,
+      offline: form.dataset.offline === "yes" && !!window.indexedDB && !!GL.outbox,
+      error: function (f, text) { message(f, "form-error", text); },
+      swap: function (html) { return GL.swapMain(html, "form[data-report-form]", showOfflineHints); }
+    });
   }
 
   document.addEventListener("submit", submit);
