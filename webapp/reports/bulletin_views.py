@@ -76,10 +76,7 @@ def page(bulletin_month):
     """One month's bulletin: the issued snapshot, or the live preview with the issue form."""
     county = _county()
     today = local_today()
-    try:
-        month = _month(bulletin_month, today)
-    except DomainError as exc:
-        return render("error.html", status=exc.status, code=exc.status, message=exc.message)
+    month = _month(bulletin_month, today)  # a bad month: the app's DomainError page (400)
     return _page(county, month, today)
 
 
@@ -89,10 +86,7 @@ def export(bulletin_month):
     """The same figures as the page, one sheet per section (the snapshot once issued)."""
     county = _county()
     today = local_today()
-    try:
-        month = _month(bulletin_month, today)
-    except DomainError as exc:
-        return render("error.html", status=exc.status, code=exc.status, message=exc.message)
+    month = _month(bulletin_month, today)  # a bad month: the app's DomainError page (400)
     figures, issued = _contents(county, month, today)
     return xlsx_response(f"bulletin-{month:%Y-%m}.xlsx",
                          _sheets(county, month, figures, issued))
@@ -104,10 +98,7 @@ def issue(bulletin_month):
     """Issue the month's bulletin with the bureau's remarks: its figures are kept as they are."""
     county = _county()
     today = local_today()
-    try:
-        month = _month(bulletin_month, today)
-    except DomainError as exc:
-        return render("error.html", status=exc.status, code=exc.status, message=exc.message)
+    month = _month(bulletin_month, today)  # a bad month: the app's DomainError page (400)
     remarks = request.form.get("remarks", "")
     try:
         bulletin.issue(g.actor, county, month, remarks, today)
