@@ -13,7 +13,7 @@ from webapp.db import db
 from webapp.errors import Conflict, DomainError, NotAllowed
 from webapp.ledger.models import Entry
 from webapp.reports import bulletin as service
-from webapp.reports import services as reports_services
+from webapp.reports import quota as reports_quota
 from webapp.reports.bulletin_models import Bulletin
 from webapp.reports.models import FirmReport
 from webapp.targets.models import Target
@@ -169,19 +169,19 @@ def test_county_month_quota_equals_month_quota_in_few_queries(data, monkeypatch)
     Target.create(year=2026, firm=firms[1], metric="info_reports", value=5, source="所定")
     FirmReport.create(firm=firms[2], author=data["director"], kind="case", month=MAY,
                       title="t", status="accepted")
-    one_by_one = {f.id: reports_services.month_quota(f, 2026, TODAY) for f in firms}
+    one_by_one = {f.id: reports_quota.month_quota(f, 2026, TODAY) for f in firms}
     statements = []
     execute = db.obj.execute_sql
     monkeypatch.setattr(db.obj, "execute_sql", lambda sql, *a, **kw: (
         statements.append(sql), execute(sql, *a, **kw))[1])
-    together = reports_services.county_month_quota(firms, 2026, TODAY)
+    together = reports_quota.county_month_quota(firms, 2026, TODAY)
     assert together == one_by_one
     assert together[firms[1].id][0].info_target == 5
     assert together[firms[2].id][4].case == 1 and together[firms[0].id][4].info == 2
     # The reports in one query, the targets once per county (and once for a firm's own).
     assert 2 <= len(statements) <= 8, statements
-    assert reports_services.county_month_quota([f.id for f in firms], 2026, TODAY) == together
-    assert reports_services.county_month_quota([], 2026, TODAY) == {}
+    assert reports_quota.county_month_quota([f.id for f in firms], 2026, TODAY) == together
+    assert reports_quota.county_month_quota([], 2026, TODAY) == {}
 
 
 def test_a_month_that_is_over_reads_short_and_its_firms_behind(data):

@@ -10,7 +10,7 @@ from webapp.branches.activities import duration_hours
 from webapp.demo import DEMO_LOGINS, load_demo
 from webapp.i18n import local_today, to_local
 from webapp.ledger.models import Entry
-from webapp.reports import inspections, selection, services
+from webapp.reports import inspections, quota, selection, services
 from webapp.reports.models import FirmReport
 from webapp.trainings.models import Attendance, Training
 from webapp.trainings.attendance import compute_credit
@@ -126,7 +126,7 @@ def _reports_wait_in_the_queue_and_follow_the_rules(logins, make_client):
     assert page.select(".report-returned") and page.select(".inspection-item")
     firm = Firm.get_by_id(returned[0].firm_id)
     assert len(inspections.open_items(firm)) == 1
-    assert any(m.complete for m in services.month_quota(firm, local_today().year)) or \
+    assert any(m.complete for m in quota.month_quota(firm, local_today().year)) or \
         local_today().month == 1
     # One accepted case is recommended for the city's ten best; the city sees it.
     states = selection.selection_state([r for r in reports if r.kind == "case"])

@@ -14,7 +14,7 @@ from webapp.accounts.models import AuditEvent, Firm, Notification, RoleGrant
 from webapp.errors import Conflict, DomainError, NotAllowed
 from webapp.i18n import local_today
 from webapp.ledger import evidence as files
-from webapp.reports import services
+from webapp.reports import quota, services
 from webapp.reports.models import (FirmReport, FirmReportAttachment, FirmReportCredit,
                                    FirmReporter)
 
@@ -89,7 +89,7 @@ def test_a_report_counts_for_the_month_it_names_once_and_only_when_accepted(worl
     services.return_report(admin(people), returned, "请补充办理结果")
     services.accept(admin(people), send(people, month="2026-04"))
 
-    months = services.month_quota(firm, 2026, TODAY)
+    months = quota.month_quota(firm, 2026, TODAY)
     assert [m.month for m in months] == [datetime.date(2026, n, 1) for n in range(1, 13)]
     may, june, april = months[4], months[5], months[3]
     assert (may.info, may.case, may.complete, may.state) == (3, 1, True, "done")
@@ -100,12 +100,12 @@ def test_a_report_counts_for_the_month_it_names_once_and_only_when_accepted(worl
     assert FirmReportCredit.select().where(FirmReportCredit.report == credited.id).count() == 2
     # Another firm's reports and another year's months count for nothing here.
     services.accept(admin(people), send(people, name="director_a2", month="2026-05"))
-    assert services.month_quota(firm, 2026, TODAY)[4].info == 3
-    assert all(m.info == m.case == 0 for m in services.month_quota(firm, 2025, TODAY))
+    assert quota.month_quota(firm, 2026, TODAY)[4].info == 3
+    assert all(m.info == m.case == 0 for m in quota.month_quota(firm, 2025, TODAY))
 
 
 def test_the_targets_come_from_the_targets_of_the_year(world, people):
-    assert services.targets(world["firm_a"], 2026) == (3, 1)
+    assert quota.targets(world["firm_a"], 2026) == (3, 1)
 
 
 # ------------------------------------------------------------------ return, resubmit, lock

@@ -24,7 +24,8 @@ from ..inputs import clean_text
 from ..targets import dashboard
 from ..targets import services as target_services
 from .bulletin_models import Bulletin
-from .services import county_month_quota, earliest_month, first_of_month
+from .quota import county_month_quota
+from .services import earliest_month, first_of_month
 
 MAX_REMARKS = 4000
 # A firm's month in the bulletin, in the words of the firm's own reports page.

@@ -13,7 +13,7 @@ from ..i18n import local_today
 from ..inputs import parse_year
 from ..ledger import evidence as files
 from ..web import redirect_after_post, render
-from . import inspections, services
+from . import inspections, quota, services
 from .models import FirmReport, FirmReportAttachment
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -104,7 +104,7 @@ def index():
 def _index_page(year, status=200, reporter_error=None):
     firm = services.writer_firm(g.actor)
     today = local_today()
-    months = services.month_quota(firm, year, today)
+    months = quota.month_quota(firm, year, today)
     this_month = next((m for m in months if m.month == services.first_of_month(today)), None)
     returned = list(services.firm_reports(g.actor, status="returned"))
     reports = list(services.firm_reports(g.actor, year=year))

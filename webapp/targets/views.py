@@ -12,7 +12,7 @@ from ..db import utcnow
 from ..web import Sheet, object_id, render, xlsx_response
 from ..i18n import local_today, to_local
 from ..ledger.models import Entry
-from ..reports import services as reports
+from ..reports import quota as reports
 from ..trainings import services as trainings
 from ..trainings.models import Training
 from . import assessment, dashboard, services
