@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 5000
 export FLASK_APP := webapp
 
-.PHONY: run test test-sqlite test-postgres install translations migrate demo serve-https clean browser bench
+.PHONY: run test test-sqlite test-postgres install translations migrate demo serve-https clean browser lighthouse pgclient bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -47,7 +47,16 @@ serve-https: translations demo
 browser:
 	@bash tests/browser/ensure_chromium.sh
 
-test: translations browser
+# Lighthouse (pinned in tools/lighthouse) for tests/browser/test_lighthouse.py.
+lighthouse:
+	@bash tools/lighthouse/ensure.sh
+
+# pg_dump / pg_restore for `flask backup` on PostgreSQL (tests/test_backup.py uses them).
+pgclient:
+	@command -v pg_dump >/dev/null || { echo "Installing Debian's postgresql-client for backups"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; }
+
+test: translations browser lighthouse pgclient
 	@bash tests/run_all.sh
 
 # The benchmarks (not tests): they print figures. The check-in storm drives gunicorn with wrk.
@@ -58,6 +67,8 @@ bench: translations
 	$(BIN)/python bench/ledger_bench.py
 	$(BIN)/python bench/roster_import.py
 	$(BIN)/python bench/province.py --counties 20
+	$(BIN)/python bench/reminders.py
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) instance/ledger.db* tests/browser/screenshots

@@ -152,9 +152,10 @@ def stop_server(proc):
     except ProcessLookupError:
         return
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def code_path(training):

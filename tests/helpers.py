@@ -6,12 +6,14 @@ trainings and branch activities; the scene of the route-permission matrix.
 import dataclasses
 import datetime
 import io
+import itertools
 import json
 import os
 import re
 import secrets
 import tempfile
 import uuid
+from decimal import Decimal
 from urllib.parse import urlparse, urlunparse
 
 from bs4 import BeautifulSoup
@@ -19,20 +21,27 @@ from flask import url_for
 from PIL import Image
 
 from webapp import access as perm
-from webapp.accounts.models import RoleGrant, User, UserSession
+from webapp.accounts.models import Firm, Notification, Region, RoleGrant, User, UserSession
 from webapp.accounts.services import hash_password, start_session
 from webapp.branches import activities
-from webapp.branches.models import ActivityPhoto, BranchActivity, BranchMember
+from webapp.branches.models import ActivityPhoto, Branch, BranchActivity, BranchFirm, BranchMember
 from webapp.checkin import codes as qr
-from webapp.db import utcnow
+from webapp.db import db, utcnow
 from webapp.i18n import local_today
 from webapp.ledger import evidence as evidence_files
 from webapp.ledger import services as ledger_services
 from webapp.ledger.models import Entry, Evidence
+from webapp.models import ALL_MODELS
 from webapp.reports import bulletin as bulletin_service
 from webapp.reports.bulletin_models import Bulletin
+from webapp.quality.complaint_models import Complaint
+from webapp.quality import ratings as rating_services
+from webapp.quality.village_models import Village
 from webapp.reports.inspection_models import Inspection, InspectionItem
 from webapp.reports.models import FirmReport, FirmReportAttachment
+from webapp.study import services as study_services
+from webapp.study.models import StudyAssignment, StudyMaterial, StudyQuestion
+from webapp.study.text import render as study_render
 from webapp.targets.models import Assessment
 from webapp.trainings.models import Training, TrainingCategory
 
@@ -270,6 +279,9 @@ class Scene:
     held: set = dataclasses.field(default_factory=set)
     spare_session_id: int = None
     grant_id: int = None
+    # The access matrix's foreign scope: the actor belongs to another county, firm, branch or
+    # city than the objects, and the per-person objects (entry, device, message) are not theirs.
+    foreign: bool = False
 
     @property
     def firm(self):
@@ -359,6 +371,30 @@ def scene_inspection_item(scene):
     return scene.inspection_item
 
 
+def scene_complaint(scene):
+    """County A's complaint about the subject (firm A), received today (made on first use).
+
+    It is assigned to firm A's director where the world has one (the matrix's own side), so
+    both county A's administrator and that director may move it on."""
+    if getattr(scene, "complaint", None) is None:
+        today = local_today()
+        director = (User.select().join(RoleGrant, on=(RoleGrant.user == User.id))
+                    .where(RoleGrant.role == "director", RoleGrant.firm == scene.firm.id)
+                    .order_by(User.id).first())
+        scene.complaint = Complaint.create(
+            county=scene.world["a"], firm=scene.firm, practitioner=scene.subject,
+            source="hotline_12348", received_on=today, summary="权限测试投诉",
+            assignee=director or scene.subject, deadline=today + datetime.timedelta(days=30),
+            created_by=scene.subject)
+    return scene.complaint
+
+
+def scene_village(scene):
+    """A village of county A (made once per scene)."""
+    return _once(scene, "village", lambda: Village.create(
+        county=scene.world["a"], township="城关镇", name="权限村"))
+
+
 def scene_code(scene):
     return qr.current_code(scene_training(scene), "in")
 
@@ -370,17 +406,30 @@ def this_year():
 def scene_entry(scene):
     """A pending entry: the actor's own when they hold a practitioner grant, else county A's."""
     owner = scene.actor if scene.actor is not None and "practitioner" in scene.held \
-        else scene.subject
-    return Entry.create(user=owner, kind="public_service", date=local_today(), hours=1,
-                        category="consultation", source="self", status="pending")
+        and not scene.foreign else scene.subject
+    return _once(scene, ("entry", owner.id), lambda: Entry.create(
+        user=owner, kind="public_service", date=local_today(), hours=1,
+        category="consultation", source="self", status="pending"))
+
+
+def _once(scene, key, make):
+    """Make the object; a MatrixScene makes it once for all the scenes of its world."""
+    store = getattr(scene, "store", None)
+    if store is None:
+        return make()
+    if key not in store:
+        store[key] = make()
+    return store[key]
 
 
 def scene_evidence(scene):
-    upload = evidence_files.Upload(b"%PDF-1.4\n%%EOF\n", None, "application/pdf", "a.pdf")
-    stored, _paths = evidence_files.store(upload)
-    return Evidence.create(entry=scene_entry(scene), stored_name=stored,
-                           content_type=upload.content_type, size=len(upload.data),
-                           original_name="a.pdf")
+    def make():
+        upload = evidence_files.Upload(b"%PDF-1.4\n%%EOF\n", None, "application/pdf", "a.pdf")
+        stored, _paths = evidence_files.store(upload)
+        return Evidence.create(entry=scene_entry(scene), stored_name=stored,
+                               content_type=upload.content_type, size=len(upload.data),
+                               original_name="a.pdf")
+    return _once(scene, ("evidence", scene_entry(scene).id), make)
 
 
 def scene_activity(scene):
@@ -405,11 +454,13 @@ def scene_member(scene):
 
 
 def scene_photo(scene):
-    out = io.BytesIO()
-    Image.new("RGB", (4, 4)).save(out, "JPEG")
-    stored, _paths = activities.store_photo((out.getvalue(), out.getvalue()))
-    return ActivityPhoto.create(activity=scene_activity(scene), stored_name=stored,
-                                content_type="image/jpeg", size=len(out.getvalue()))
+    def make():
+        out = io.BytesIO()
+        Image.new("RGB", (4, 4)).save(out, "JPEG")
+        stored, _paths = activities.store_photo((out.getvalue(), out.getvalue()))
+        return ActivityPhoto.create(activity=scene_activity(scene), stored_name=stored,
+                                    content_type="image/jpeg", size=len(out.getvalue()))
+    return _once(scene, "photo", make)
 
 
 # URL parameters that name objects, and how to fill them. Objects are always in county A;
@@ -431,28 +482,81 @@ OBJECT_PARAMS = {
     "assessment_id": lambda s: scene_assessment(s).id,
     "report_id": lambda s: scene_report(s).id,
     "item_id": lambda s: scene_inspection_item(s).id,
+    "complaint_id": lambda s: scene_complaint(s).id,
+    "village_id": lambda s: scene_village(s).id,
     "attachment_id": lambda s: scene_report_attachment(s).id,
+    "material_id": lambda s: scene_material(s).id,
 }
 
 
 def scene_report_attachment(scene):
     """A PDF attached to the scene's report (the file really stored)."""
-    upload = evidence_files.Upload(b"%PDF-1.4\n%%EOF\n", None, "application/pdf", "a.pdf")
-    stored, _paths = evidence_files.store(upload, folder="reports")
-    return FirmReportAttachment.create(
-        report=scene_report(scene), stored_name=stored, content_type=upload.content_type,
-        size=len(upload.data), original_name="a.pdf")
+    def make():
+        upload = evidence_files.Upload(b"%PDF-1.4\n%%EOF\n", None, "application/pdf", "a.pdf")
+        stored, _paths = evidence_files.store(upload, folder="reports")
+        return FirmReportAttachment.create(
+            report=scene_report(scene), stored_name=stored, content_type=upload.content_type,
+            size=len(upload.data), original_name="a.pdf")
+    return _once(scene, "attachment", make)
+
+
+def scene_material(scene):
+    """Study material of county A's branch with a PDF and one question, no reading time to
+    wait, assigned to the subject and to the acting person (their own to study, as an entry
+    or a message is: another branch's or county's actor finds none), made once per scene."""
+    def make():
+        upload = evidence_files.Upload(PDF, None, "application/pdf", "学习材料.pdf")
+        stored, _paths = evidence_files.store(upload, folder=study_services.FOLDER)
+        body = "## 学习党章\n\n第一章 党员"
+        material = StudyMaterial.create(
+            county=scene.world["a"], branch=scene.world["branch"], title="权限测试学习材料",
+            body=body, body_html=study_render(body), hours=Decimal("0.5"), min_seconds=0,
+            stored_name=stored, original_name="学习材料.pdf", content_type=upload.content_type,
+            size=len(upload.data))
+        StudyQuestion.create(material=material, position=0, text="党的最高理想是什么？",
+                             choices=json.dumps(["实现共产主义", "发展经济"], ensure_ascii=False),
+                             answer=0)
+        StudyAssignment.create(material=material, user=scene.subject)
+        return material
+    material = _once(scene, "study_material", make)
+    if scene.actor is not None and not scene.foreign:
+        _once(scene, ("study_assignment", material.id, scene.actor.id), lambda: (
+            StudyAssignment.get_or_create(material=material, user=scene.actor)))
+    return material
+
+
 def scene_bulletin_month(scene):
     """Last month as yyyy-mm, its bulletin issued in both counties (made on first use)."""
     month = (local_today().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
-    for county in (scene.world["a"], scene.world["b"]):
-        Bulletin.get_or_create(county=county, month=month, defaults={
-            "status": "issued", "remarks": "权限测试", "issued_at": utcnow(),
-            "data": json.dumps(bulletin_service.build(county, month, local_today()))})
-    return month.strftime("%Y-%m")
+
+    def make():
+        for county in (scene.world["a"], scene.world["b"]):
+            Bulletin.get_or_create(county=county, month=month, defaults={
+                "status": "issued", "remarks": "权限测试", "issued_at": utcnow(),
+                "data": json.dumps(bulletin_service.build(county, month, local_today()))})
+        return month.strftime("%Y-%m")
+    return _once(scene, "bulletin_month", make)
 
 
-OTHER_PARAMS = {"bulletin_month": scene_bulletin_month, "filename": lambda s: "css/app.css", "purpose": lambda s: "in",
+def scene_notification(scene):
+    """A message to the acting person (to the subject for a visitor), linking to the start."""
+    owner = scene.subject if scene.foreign else scene.actor or scene.subject
+    return _once(scene, ("notification", owner.id), lambda: Notification.create(
+        user=owner, kind="entry_approved", message="已通过", link="/")).id
+
+
+def scene_rating_code(scene):
+    """A fresh rating code for the subject's service (a code rates once, so one per use)."""
+    return rating_services.make_code(scene.subject)
+
+
+def scene_rating_card(scene):
+    """The subject's desk-card token."""
+    return rating_services.card_token(scene.subject)
+
+
+OTHER_PARAMS = {"code": scene_rating_code, "token": scene_rating_card,
+                "notification_id": scene_notification, "bulletin_month": scene_bulletin_month, "filename": lambda s: "css/app.css", "purpose": lambda s: "in",
                 "kind": lambda s: "public_service", "year": lambda s: this_year(),
                 "slice_no": lambda s: scene_code(s).slice_no, "mac": lambda s: scene_code(s).mac,
                 "subject_id": lambda s: scene_code(s).subject_id}
@@ -468,6 +572,14 @@ def rules_of(app, endpoint):
 
 def build_url(app, rule, scene):
     """The URL of `rule` with every parameter filled from the scene."""
+    values = url_values(rule, scene)
+    with app.test_request_context():
+        return url_for(rule.endpoint, **values)
+
+
+def url_values(rule, scene):
+    """The values of `rule`'s URL parameters, filled from the scene (fails for one nobody
+    knows how to fill)."""
     values = {}
     defaults = rule.defaults or {}
     for name in rule.arguments:
@@ -481,5 +593,149 @@ def build_url(app, rule, scene):
             f"tests/helpers.py does not know how to fill: add it to OBJECT_PARAMS "
             f"(an object in county A) or OTHER_PARAMS")
         values[name] = fill(scene)
-    with app.test_request_context():
-        return url_for(rule.endpoint, **values)
+    return values
+
+
+# ------------------------------------------------------------------ the access matrix's world
+# tests/test_permissions.py's matrix asks every route as each of MATRIX_ROLES, in the actor's
+# own scope (the URL names county A's objects, which the actor may see) and in a foreign one
+# (the same role of another firm, branch, county or city asks for those same objects).
+
+MATRIX_ROLES = ("anonymous", "practitioner", "director", "secretary", "county_admin",
+                "city_admin")
+MATRIX_SCOPES = ("own", "foreign")
+# The objects a scene makes on first use; a matrix's scenes share one copy of each.
+SHARED_OBJECTS = ("training", "category", "assessment", "report", "inspection_item",
+                  "activity", "member", "complaint")
+_matrix_names = itertools.count(1)
+
+
+def matrix_world():
+    """City 1 with counties A and B, city 2 with county C; a firm in each, a branch in A and B."""
+    city = Region.create(name="测试市", kind="city")
+    a = Region.create(name="甲县", kind="county", parent=city, population=500000)
+    b = Region.create(name="乙县", kind="county", parent=city, population=300000)
+    city2 = Region.create(name="外市", kind="city")
+    c = Region.create(name="丙县", kind="county", parent=city2, population=200000)
+    firm_a = Firm.create(name="甲县城关法律服务所", county=a)
+    firm_b = Firm.create(name="乙县城关法律服务所", county=b)
+    firm_c = Firm.create(name="丙县城关法律服务所", county=c)
+    branch = Branch.create(name="甲县联合支部", county=a, kind="joint")
+    BranchFirm.create(branch=branch, firm=firm_a)
+    branch_b = Branch.create(name="乙县支部", county=b)
+    BranchFirm.create(branch=branch_b, firm=firm_b)
+    return {"city": city, "a": a, "b": b, "firm_a": firm_a, "firm_b": firm_b, "branch": branch,
+            "city2": city2, "c": c, "firm_c": firm_c, "branch_b": branch_b}
+
+
+def matrix_person(world, role, foreign=False, name=None):
+    """A person holding the role (scoped like DESIGN.md says) on side A, or on the foreign
+    side: firm, branch and county B, or city 2 for the city administrator."""
+    n = next(_matrix_names)
+    county = world["b"] if foreign else world["a"]
+    firm = world["firm_b"] if foreign else world["firm_a"]
+    branch = world["branch_b"] if foreign else world["branch"]
+    works_in_firm = role in ("practitioner", "director", "secretary")
+    user = User.create(name=name or f"矩阵{n}", phone=f"138{n:08d}", password_hash=password_hash(),
+                       firm=firm if works_in_firm else None,
+                       county=None if role == "city_admin" else county,
+                       party_member=role == "secretary")
+    if works_in_firm:
+        RoleGrant.create(user=user, role="practitioner", firm=firm)
+    if role == "director":
+        RoleGrant.create(user=user, role="director", firm=firm)
+    if role == "secretary":
+        RoleGrant.create(user=user, role="secretary", branch=branch)
+        BranchMember.create(branch=branch, user=user)
+        branch.secretary = user
+        branch.save()
+    if role == "county_admin":
+        RoleGrant.create(user=user, role="county_admin", region=county)
+    if role == "city_admin":
+        RoleGrant.create(user=user, role="city_admin",
+                         region=world["city2"] if foreign else world["city"])
+    return user
+
+
+@dataclasses.dataclass
+class MatrixScene(Scene):
+    """A Scene whose first-use objects live in a store shared by all scenes of one world."""
+    store: dict = dataclasses.field(default_factory=dict)
+    token: str = None
+
+    def __getattr__(self, name):  # called only for attributes the instance does not have
+        if name in SHARED_OBJECTS:
+            return self.__dict__.get("store", {}).get(name)
+        raise AttributeError(name)
+
+    def __setattr__(self, name, value):
+        if name in SHARED_OBJECTS:
+            self.store[name] = value
+        else:
+            super().__setattr__(name, value)
+
+
+def matrix_scenes(world):
+    """Return {(role, scope): MatrixScene}: county A's subject, and for each role an actor of
+    side A ("own") and of the other side ("foreign"), each signed in on two devices."""
+    subject = matrix_person(world, "practitioner", name="对象")
+    start_session(subject, "subject phone")
+    subject_session = UserSession.get(UserSession.user == subject).id
+    store = {}
+    scenes = {}
+    for role in MATRIX_ROLES:
+        for scope in MATRIX_SCOPES:
+            foreign = scope == "foreign"
+            scene = MatrixScene(world=world, subject=subject, spare_session_id=subject_session,
+                                foreign=foreign, store=store)
+            if role != "anonymous":
+                actor = matrix_person(world, role, foreign=foreign)
+                grants = list(RoleGrant.select().where(RoleGrant.user == actor)
+                              .order_by(RoleGrant.id))
+                scene.actor = actor
+                scene.held = {gr.role for gr in grants}
+                scene.grant_id = grants[-1].id
+                scene.token = start_session(actor, "test client")
+                spare = start_session(actor, "second phone")
+                if not foreign:
+                    scene.spare_session_id = UserSession.get(UserSession.token == spare).id
+            scenes[role, scope] = scene
+    return scenes
+
+
+def signed_in_as(app, scene):
+    """A fresh client carrying the scene's session (none for a visitor) and a CSRF token."""
+    client = english_client(app)
+    with client.c.session_transaction() as sess:
+        if scene.token:
+            sess["token"] = scene.token
+        sess["csrf"] = "test-csrf-token"
+    return client
+
+
+_DIGEST_SQL = {}
+
+
+def _digest_sql():
+    """One statement that returns every table's rows as one text each (built once)."""
+    if ENGINE not in _DIGEST_SQL:
+        parts = []
+        for model in ALL_MODELS:
+            table = model._meta.table_name
+            if ENGINE == "postgres":
+                # A sum of row hashes: blind to order, and no sort on the server.
+                parts.append(f"(SELECT count(*) || ':' || coalesce(sum(hashtextextended("
+                             f"t::text, 0)::numeric), 0) FROM \"{table}\" t)")
+            else:
+                row = " || ',' || ".join(f'quote("{f.column_name}")'
+                                         for f in model._meta.sorted_fields)
+                parts.append(f'(SELECT group_concat(r, \'|\') FROM (SELECT {row} AS r '
+                             f'FROM "{table}" ORDER BY r))')
+        _DIGEST_SQL[ENGINE] = "SELECT " + ", ".join(parts)
+    return _DIGEST_SQL[ENGINE]
+
+
+def database_digest():
+    """Return {table: digest of all its rows}, to tell whether a request wrote anything."""
+    tables = [model._meta.table_name for model in ALL_MODELS]
+    return dict(zip(tables, db.execute_sql(_digest_sql()).fetchone()))

@@ -104,8 +104,9 @@ def test_account_is_blocked_after_five_failures_even_with_the_right_password(
         services.authenticate(user.phone, PASSWORD, "10.0.0.99", CONFIG)
     assert caught.value.status == 429
     assert caught.value.message == (
-        "Too many wrong attempts. Wait 15 minutes and try again, or ask your county "
-        "administrator to reset your password.")
+        "Too many wrong passwords for this account. Wait 15 minutes and try again, or ask your "
+        "county administrator to reset your password. A phone you have signed in with before "
+        "can still sign in.")
     # The spelling of the number does not get around the limit.
     with pytest.raises(services.RateLimited):
         services.authenticate("+86 " + user.phone, PASSWORD, "10.0.0.98", CONFIG)

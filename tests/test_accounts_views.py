@@ -548,7 +548,7 @@ def test_audit_log_shows_the_county_events_only(client, admin, world, make_user)
     AuditEvent.create(actor=other_admin, action="firm.create", object_type="firm",
                       region=world["b"])
     rows = soup(client.get("/admin/audit")).select("li.list-row")
-    assert [text_of(r.find("strong")) for r in rows] == ["user.director"]
+    assert [text_of(r.find("strong")) for r in rows] == ["Made firm director"]
 
 
 def test_a_county_admin_cannot_edit_or_reset_another_administrator(client, make_user):

@@ -272,7 +272,7 @@ def test_xlsx_cells_equal_the_page(app, town, issued):
         assert [cells[2], cells[4], cells[5]] == [_number(shown[2]), _number(shown[4]),
                                                   _number(shown[5])]
     assert book.sheetnames == ["Firm reports", "County figures", "Firms behind",
-                               "People behind", "No theme party day"]
+                               "People behind", "No theme party day", "Service quality"]
     firm_rows = {r[0]: r for r in _rows(book["Firm reports"])}
     row = firm_rows[town["firm_a"].name]
     page = firms[town["firm_a"].id]

@@ -82,8 +82,8 @@ def test_practitioner_home_shows_the_three_targets(client, make_user, today):
 def test_practitioner_home_shows_a_training_today_with_the_scan_button(client, make_user, today):
     user = make_user()
     now_local = (utcnow() + datetime.timedelta(hours=8)).replace(microsecond=0)
-    # Started a little while ago (but today), still running.
-    start = max(now_local - datetime.timedelta(minutes=30),
+    # Started a little while ago (but today), check-in still open.
+    start = max(now_local - datetime.timedelta(minutes=20),
                 datetime.datetime.combine(today, datetime.time(0, 0)))
     add_training(user.county, "今日培训", start)
     client.login(user)

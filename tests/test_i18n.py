@@ -173,11 +173,13 @@ def test_local_time_conversions(app):
 def test_a_page_shows_stored_times_in_shanghai_time(client, make_user, fast_passwords):
     user = make_user()
     client.login(user)
-    other = UserSession.create(token="x" * 40, user=user, user_agent="Old phone",
+    agent = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+             "Version/17.0 Mobile/15E148 Safari/604.1")
+    other = UserSession.create(token="x" * 40, user=user, user_agent=agent,
                                last_seen_at=datetime.datetime(2026, 1, 1, 16, 30))
     page = soup(client.get("/me"))
     row = text_of(page.find("form", action=f"/me/devices/{other.id}/end").find_parent("li"))
-    assert row == "Old phone Last used 1/2/26, 12:30 AM Sign out"
+    assert row == "iPhone · Safari Last used 1/2/26, 12:30 AM Sign out"
 
 
 def test_default_language_is_chinese(make_client):

@@ -166,7 +166,10 @@ def test_offline_page_has_no_personal_data_when_signed_in(client, make_user, fas
     doc = soup(response)
     assert doc.find("meta", attrs={"name": "csrf-token"}) is None
     assert doc.find("input", attrs={"name": "csrf_token"}) is None
-    assert doc.find("nav") is None
+    # Its one tab bar is the practitioner's, the same for everyone, in a template that
+    # offline.js puts in only if this phone keeps their Log tab.
+    [nav] = doc.find_all("nav")
+    assert nav.find_parent(attrs={"data-kept-tabbar": True}).name == "template"
     assert doc.find(attrs={"data-offline-page": True})
 
 
@@ -202,9 +205,23 @@ def test_service_worker_source_keeps_no_page_but_the_listed_ones():
     assert re.findall(r"\.put\(([^,)]*)", navigate) == ["keptUrl"]
     assert re.findall(r"\.match\(([^,)]*)", navigate) == ["keptUrl", "OFFLINE_URL"]
     assert re.findall(r"keptUrl = ([^;]*);", navigate) == [
-        "KEEP_URLS.indexOf(url.pathname) >= 0 ? url.pathname : null"]
-    assert 'response.headers.get("X-Keep-Offline") === "1"' in navigate
-    assert source.count(".put(") == 1
+        "KEEP_URLS.indexOf(url.pathname) >= 0 || KEEP_OPENED.test(url.pathname) ? url.pathname : null"]
+    # A study material is kept once opened (its own path, /study/<n>, and nothing else).
+    assert "var KEEP_OPENED = /^\\/study\\/([0-9]+)?$/;" in source
+    assert "keptUrl && keepable(response)" in navigate
+    keepable = source[source.index("function keepable("):]
+    keepable = keepable[:keepable.index("\n}\n")]
+    assert 'response.headers.get("X-Keep-Offline") === "1"' in keepable
+    # The kept pages a kept page links to are kept too (warm), on the same terms: only the
+    # listed paths, only with the server's mark, and not after a drop of the kept pages.
+    warm = source[source.index("function warm("):]
+    warm = warm[:warm.index("\n}\n")]
+    assert re.findall(r"\.put\(([^,)]*)", warm) == ["path"]
+    assert "keepable(response)" in warm and "gen !== generation" in warm
+    links = source[source.index("function keptLinks("):]
+    assert "KEEP_URLS.indexOf(target.pathname) >= 0" in links[:links.index("\n}\n")]
+    puts = re.findall(r"\.put\(([^,)]*)", source)
+    assert puts.count("keptUrl") == 1 and puts.count("path") == 1  # pages: these two only
 
 
 # ---------------------------------------------------------------- scripts: one core, page scripts
@@ -232,7 +249,7 @@ def test_every_script_a_template_names_is_a_static_file():
     ("/ledger/", []),
     ("/ledger/new/public_service", ["/static/js/ledger.js"]),
     ("/ledger/year", []),
-    ("/scan", ["/static/vendor/jsqr/jsQR.js", "/static/js/scanner.js"]),
+    ("/scan", ["/static/js/scanner.js"]),
     ("/me", ["/static/js/push.js"]),
 ])
 def test_each_page_loads_the_core_the_outbox_and_only_its_own_scripts(

@@ -3,6 +3,8 @@
 Every query that lists or loads data goes through the scoping helpers here, so a
 forgotten check returns nothing rather than another county's data.
 """
+import contextlib
+import contextvars
 import datetime
 import functools
 import json
@@ -54,13 +56,47 @@ def _address():
     return client_address() if has_request_context() else "command line"
 
 
-def audit(actor, action, obj=None, region=None, detail=None):
-    """Record an administrative action, with the address of the request that made it."""
+# The moment and address a story told afterwards (the demo) gives the events written inside
+# recorded_as(): an audit row is never updated, so its stamps are right when it is written.
+_RECORDED_AS = contextvars.ContextVar("audit_recorded_as", default=None)
+
+
+@contextlib.contextmanager
+def recorded_as(at, address=None):
+    """Stamp the audit events written inside the block with `at` (naive UTC) and `address`."""
+    token = _RECORDED_AS.set((at, address))
+    try:
+        yield
+    finally:
+        _RECORDED_AS.reset(token)
+
+
+def audit(actor, action, obj=None, region=None, detail=None, at=None):
+    """Record an administrative action, with the address of the request that made it.
+
+    Audit rows are append-only (the database refuses to update or delete one), so `at`
+    dates an event being written now for a moment past, as the demo's story does.
+    """
+    stamped_at, stamped_address = _RECORDED_AS.get() or (None, None)
+    address = stamped_address if stamped_address is not None else _address()
     return AuditEvent.create(
         actor=actor, action=action,
         object_type=type(obj).__name__.lower() if obj is not None else "",
         object_id=getattr(obj, "id", None), region=region,
-        detail=json.dumps(detail or {}, ensure_ascii=False, default=str), address=_address()[:60])
+        detail=json.dumps(detail or {}, ensure_ascii=False, default=str), address=address[:60],
+        created_at=at or stamped_at or utcnow())
+
+
+def snapshot(row, names):
+    """Return a row's fields as {name: value} (a foreign key as its id), to compare later."""
+    return {name: row.__data__.get(name) for name in names}
+
+
+def changed(before, after):
+    """Return only the fields whose value differs, as {field: [old, new]}."""
+    names = list(before) + [name for name in after if name not in before]
+    return {name: [before.get(name), after.get(name)] for name in names
+            if before.get(name) != after.get(name)}
 
 
 ADMIN_ROLES = ("county_admin", "city_admin")
@@ -297,6 +333,38 @@ def bulletins(actor, model):
     if actor.role == "director":
         return query.where(model.status == "issued", model.county.in_(
             Firm.select(Firm.county).where(Firm.id == actor.grant.firm_id)))
+    return query.where(False)
+
+
+def audit_events(actor):
+    """Audit events the actor may read: an administrator's counties' (the city's own too, for
+    the city's administrator), and those without a region about a person or firm of theirs."""
+    query = AuditEvent.select()
+    if actor is None or actor.role not in ADMIN_ROLES:
+        return query.where(False)
+    counties = actor.county_ids() or [0]
+    regions = counties + ([actor.grant.region_id] if actor.role == "city_admin" else [])
+    about_theirs = (
+        ((AuditEvent.object_type == "user")
+         & AuditEvent.object_id.in_(User.select(User.id).where(User.county.in_(counties))))
+        | ((AuditEvent.object_type == "firm")
+           & AuditEvent.object_id.in_(Firm.select(Firm.id).where(Firm.county.in_(counties)))))
+    return query.where(AuditEvent.region.in_(regions)
+                       | (AuditEvent.region.is_null() & about_theirs))
+
+
+def study_materials(actor, model):
+    """Study materials (of the given StudyMaterial model) the actor may manage: an
+    administrator's counties'; a secretary's branch's, and the county's for every branch."""
+    query = model.select()
+    if actor is None:
+        return query.where(False)
+    if actor.role in ADMIN_ROLES:
+        return query.where(model.county.in_(actor.county_ids()))
+    if actor.role == "secretary":
+        county = Branch.select(Branch.county).where(Branch.id == actor.grant.branch_id)
+        return query.where((model.branch == actor.grant.branch_id)
+                           | (model.branch.is_null() & model.county.in_(county)))
     return query.where(False)
 
 

@@ -2,8 +2,9 @@
 import hashlib
 import os
 
-from flask import Flask, g, render_template, request, url_for
+from flask import Flask, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_compress import Compress
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -12,17 +13,24 @@ from . import config as config_module
 from . import db as db_module
 from . import i18n, security
 from .access import home_endpoint, load_actor
+from .accounts import audit_views  # noqa: F401  (its routes join admin_bp)
 from .accounts import roster_views  # noqa: F401  (its routes join admin_bp)
 from .accounts.views import admin_bp, auth_bp
 from .branches.views import branches_bp
 from .errors import DomainError
 from .ledger.views import ledger_bp
+from .push.inbox_views import inbox_bp
 from .push.views import push_bp
 from .pwa import pwa_bp
 from .reports.bulletin_views import bulletins_bp
 from .reports.inspection_views import inspections_bp
 from .reports.selection_views import selection_bp
 from .reports.views import reports_bp
+from .quality.complaint_views import bp as complaints_bp
+from .quality.rating_views import bp as ratings_bp
+from .quality.village_views import bp as villages_bp
+from .study.manage_views import bp as study_manage_bp
+from .study.views import bp as study_bp
 from .targets import assessment_views  # noqa: F401  (its routes join home_bp)
 from .targets import city_views  # noqa: F401  (its routes join home_bp)
 from .targets import target_views  # noqa: F401  (its routes join admin_bp)
@@ -30,24 +38,47 @@ from .targets.views import home_bp
 from .checkin.views import checkin_bp
 from .trainings import category_views  # noqa: F401  (its routes join trainings_bp)
 from .trainings.views import trainings_bp
+from .web_request import WebRequest
+
+# Text goes out compressed (Flask-Compress): brotli where the browser takes it, else gzip, at a
+# modest brotli quality (2 cores). Photos, xlsx and other binary files are left as they are.
+# Static files are kept by browser and service worker (see security.py for their cache headers).
+COMPRESSION = {
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    "COMPRESS_BR_LEVEL": 5,
+    "COMPRESS_LEVEL": 6,
+    "COMPRESS_MIN_SIZE": 500,
+    "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/javascript", "application/javascript",
+                           "application/json", "application/manifest+json", "image/svg+xml",
+                           "text/plain", "text/csv"],
+    # Streams are sent as they are: a static text file is read whole first (_whole_text_file).
+    "COMPRESS_STREAMS": False,
+}
+FILE_ENDPOINTS = ("static", "pwa.manifest")
 
 
 def create_app(overrides=None):
     """Build the app: config, database, Babel, security, blueprints, CLI."""
     app = Flask(__name__, template_folder=str(config_module.ROOT / "templates"),
                 static_folder=str(config_module.ROOT / "static"))
+    app.request_class = WebRequest  # NUL stripped, unreadable JSON a 400 (web_request.py)
     app.url_map.converters["int"] = IdConverter
     app.config.update(config_module.load(overrides))
     db_module.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    for key, value in COMPRESSION.items():
+        app.config.setdefault(key, value)
+    Compress(app)
+    app.after_request(_whole_text_file)  # registered after, so it runs before Compress's
 
     app.before_request(load_actor)
     # The locale depends on the user, so the actor must load before anything renders;
     # before_request functions run in registration order and the db hook came first.
 
     for bp in (auth_bp, admin_bp, home_bp, pwa_bp, trainings_bp, checkin_bp, ledger_bp, branches_bp,
-               reports_bp, inspections_bp, bulletins_bp, selection_bp, push_bp):
+               reports_bp, inspections_bp, bulletins_bp, selection_bp, push_bp, inbox_bp,
+               study_bp, study_manage_bp, ratings_bp, complaints_bp, villages_bp):
         app.register_blueprint(bp)
 
     cli.init_app(app)
@@ -96,6 +127,17 @@ def create_app(overrides=None):
 
     _set_static_version(app)
     return app
+
+
+def _whole_text_file(response):
+    """Read a whole static text file into the response, so that Flask-Compress compresses it
+    (with its ETag) and the file is closed; a 304 or a range of bytes stays as it is."""
+    if (request.endpoint in FILE_ENDPOINTS and response.status_code == 200
+            and response.is_streamed
+            and response.mimetype in current_app.config["COMPRESS_MIMETYPES"]):
+        response.direct_passthrough = False
+        response.make_sequence()
+    return response
 
 
 class IdConverter(IntegerConverter):

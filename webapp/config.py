@@ -27,6 +27,10 @@ def load(overrides=None):
         "SECRET_KEY": None,
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'ledger.db'}"),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(INSTANCE / "uploads")),
+        # `flask backup`: where archives go, and how many daily / monthly ones are kept.
+        "BACKUP_DIR": os.environ.get("BACKUP_DIR", str(INSTANCE / "backups")),
+        "BACKUP_KEEP_DAILY": int(os.environ.get("BACKUP_KEEP_DAILY", "14")),
+        "BACKUP_KEEP_MONTHLY": int(os.environ.get("BACKUP_KEEP_MONTHLY", "6")),
         "PERMANENT_SESSION_LIFETIME": timedelta(days=int(os.environ.get("SESSION_DAYS", "60"))),
         # Only a response that changes the session sets its cookie. Re-sending it on every
         # response let a slow request (a file, a page the service worker fetches) put back the
@@ -44,6 +48,26 @@ def load(overrides=None):
         "LOGIN_MAX_FAILS_ACCOUNT": 5,
         "LOGIN_MAX_FAILS_ADDRESS": 30,
         "LOGIN_WINDOW_MINUTES": 15,
+        # A phone that signed in to the account before (its known-device cookie) is not held
+        # by the account's lock; its own wrong passwords have this limit in the same window.
+        "LOGIN_MAX_FAILS_DEVICE": 5,
+        "LOGIN_KNOWN_DEVICE_DAYS": 365,
+        # Wrong typed check-in numbers: per person and per client address in the window; a
+        # check-in by typed code after this many wrong ones is flagged 'after_wrong_codes'.
+        "TYPED_MAX_WRONG_PERSON": 10,
+        "TYPED_MAX_WRONG_ADDRESS": 30,
+        "TYPED_WRONG_WINDOW_MINUTES": 10,
+        "TYPED_FLAG_AFTER_WRONG": 3,
+        # Satisfaction ratings by the people served (webapp.quality.ratings): a code lasts this
+        # many days; per client address (kept only as a keyed hash) at most so many ratings
+        # and desk-card scans in the window; a desk card mints at most so many codes a day.
+        "RATING_CODE_DAYS": int(os.environ.get("RATING_CODE_DAYS", "7")),
+        "RATING_MAX_ADDRESS": 20,
+        "RATING_CARD_MAX_ADDRESS": 10,
+        "RATING_WINDOW_MINUTES": 60,
+        "RATING_CARD_MAX_DAY": 60,
+        # Days from a complaint's receipt to its default deadline (editable per complaint).
+        "COMPLAINT_DAYS": int(os.environ.get("COMPLAINT_DAYS", "30")),
         "VAPID_PUBLIC_KEY": os.environ.get("VAPID_PUBLIC_KEY", ""),
         "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY", ""),
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@example.org"),

@@ -1,6 +1,7 @@
 """Cleaning what people type: one rule for every text field of every form."""
 import re
 import unicodedata
+from decimal import Decimal
 
 from flask_babel import gettext as _
 
@@ -49,11 +50,12 @@ def _whole_number(text):
     return int(text)
 
 
-def parse_count(value, field, label, high, required=False):
+def parse_count(value, field, label, high, required=False, *, invalid=None):
     """Return a whole number typed in ASCII digits, 0..high; None for a blank optional field.
 
     Digits of other scripts, signs, decimals and spaces inside are refused with a message
-    naming the field, never passed on to int().
+    naming the field, never passed on to int(). `invalid` replaces the standard message for
+    text that is not a whole number or is too large, where a form has its own.
     """
     text = clean_text(value, field, label, 40)
     if not text:
@@ -62,10 +64,48 @@ def parse_count(value, field, label, high, required=False):
         return None
     number = _whole_number(text)
     if number is None:
-        raise DomainError(_("%(label)s must be a whole number.", label=label), field=field)
-    if number > high:
-        raise DomainError(_("%(label)s is too large (at most %(n)d).", label=label, n=high),
+        raise DomainError(invalid or _("%(label)s must be a whole number.", label=label),
                           field=field)
+    if number > high:
+        raise DomainError(invalid or _("%(label)s is too large (at most %(n)d).",
+                                       label=label, n=high), field=field)
+    return number
+
+
+# A decimal in ASCII digits: 12, 1.5, .5 or 2. — no sign, no exponent, no digit groups.
+_DECIMAL = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+DECIMAL_DIGITS = 12  # more digits than any amount of hours or target the app keeps
+
+
+def decimal_or_none(value):
+    """Return the Decimal written in ASCII digits with an optional decimal point, or None.
+
+    The one reading of a typed decimal: digits of other scripts, signs, exponents ("1e9999"),
+    NaN and Infinity, and numbers too long for a column give None, never an exception.
+    """
+    text = "" if value is None else str(value).strip()
+    if len(text) > DECIMAL_DIGITS + 1 or not _DECIMAL.fullmatch(text):
+        return None
+    return Decimal(text)
+
+
+def parse_decimal(value, field, label, low, high, *, step=None, required=False, invalid=None,
+                  missing=None):
+    """Return a decimal typed in ASCII digits, low..high (in steps of `step`); None if blank.
+
+    Anything else — other scripts' digits, signs, exponents, out of range, not a multiple of
+    the step — raises DomainError with `invalid` or a standard message naming the field;
+    `missing` replaces "Fill in {label}." for a blank required field.
+    """
+    text = clean_text(value, field, label, 40)
+    if not text:
+        if required:
+            raise DomainError(missing or _("Fill in %(label)s.", label=label), field=field)
+        return None
+    number = decimal_or_none(text)
+    if number is None or not low <= number <= high or (step and number % step):
+        raise DomainError(invalid or _("%(label)s must be a number from %(low)s to %(high)s.",
+                                       label=label, low=low, high=high), field=field)
     return number
 
 

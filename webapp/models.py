@@ -4,8 +4,12 @@ from .accounts.models import (AuditEvent, Firm, LoginAttempt, Notification, Regi
 from .branches.models import (ActivityAttendance, ActivityPhoto, Branch, BranchActivity,  # noqa: F401
                               BranchFirm, BranchMember)
 from .ledger.models import Entry, Evidence, ReviewRule  # noqa: F401
+from .study.models import StudyAssignment, StudyMaterial, StudyQuestion  # noqa: F401
+from .quality.complaint_models import Complaint  # noqa: F401
+from .quality.rating_models import Rating  # noqa: F401
+from .quality.village_models import Village  # noqa: F401
 from .push.models import (PushDelivery, PushDevice, PushSubscription,  # noqa: F401
-                          ReminderSent)
+                          NotificationMute, ReminderSent)
 from .reports.models import (FirmReport, FirmReportAttachment, FirmReportCredit,  # noqa: F401
                              FirmReporter)
 from .reports.inspection_models import Inspection, InspectionItem  # noqa: F401
@@ -19,7 +23,8 @@ ALL_MODELS = [
     Region, Firm, User, Branch, RoleGrant, UserSession, LoginAttempt, AuditEvent, Notification,
     BranchFirm, BranchMember, BranchActivity, ActivityAttendance, ActivityPhoto,
     TrainingCategory, Training, TrainingFirm, TrainingPerson, Attendance, ScanReceipt,
-    Entry, Evidence, ReviewRule, Target, PushSubscription, RegionYear, Assessment,
+    Village, Entry, Evidence, ReviewRule, Target, PushSubscription, RegionYear, Assessment,
     FirmReport, FirmReportCredit, FirmReportAttachment, FirmReporter, Inspection, InspectionItem,
-    Bulletin, CaseSelection, PushDevice, PushDelivery, ReminderSent,
+    Bulletin, CaseSelection, PushDevice, PushDelivery, ReminderSent, NotificationMute,
+    StudyMaterial, StudyQuestion, StudyAssignment, Rating, Complaint,
 ]

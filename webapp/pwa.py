@@ -18,18 +18,21 @@ SHELL = [
     "js/core.js",
     "js/outbox.js",
     "js/ledger.js",
+    "js/offline.js",
     "css/trainings.css",
     "css/ledger.css",
     "js/scanner.js",
-    "vendor/jsqr/jsQR.js",
-    "icons/icon-192.png",
-    "icons/favicon-32.png",
-    "manifest.webmanifest",
+    # Not jsQR (257 KB): most phones read QR codes with their own BarcodeDetector, so the Scan
+    # tab fetches it only where needed, and sw.js keeps it then (see the static files' branch).
+    # Not the manifest nor its icons: the browser fetches those itself, under their own URLs.
+    "icons/favicon-32.png",  # every page asks for it through sw.js: kept, it costs nothing
 ]
 
 # The pages sw.js may keep for use without network, as (endpoint, arguments): the Scan tab, so
 # a scan can be kept, and the Log tab with its three forms, so an entry can be kept. Each view
-# is decorated with @keep_offline, and each page is kept only under its one URL.
+# is decorated with @keep_offline, and each page is kept only under its one URL. When one is
+# kept, sw.js keeps the others it links to as well (the forms need not have been opened), and
+# the offline page (offline.js) offers those kept on the phone.
 KEPT_PAGES = [
     ("checkin.scanner", {}),
     ("ledger.log", {}),
@@ -53,6 +56,20 @@ def keep_offline(view):
             response.headers["X-Keep-Offline"] = "1"
         return response
     return wrapper
+
+
+@pwa_bp.before_app_request
+def warm_up_without_taking_messages():
+    """Answer sw.js's warm-up of a page with 204 unless it is a kept page and no message waits."""
+    # sw.js fetches the kept pages a kept page links to beside what the person does: rendering
+    # a page then would take a one-off message meant for the person's next page.
+    if request.headers.get("X-Keep-Warm") != "1":
+        return None
+    kept = {url_for(endpoint, **args) for endpoint, args in KEPT_PAGES}
+    if request.method != "GET" or request.full_path.rstrip("?") not in kept or \
+            session.get("_flashes"):
+        return current_app.response_class(status=204)
+    return None
 
 
 @pwa_bp.route("/sw.js")

@@ -1,4 +1,4 @@
-"""CSRF protection, strict Content-Security-Policy, security headers and the session cookie."""
+"""CSRF protection, strict Content-Security-Policy, security and cache headers, session cookie."""
 import hmac
 import json
 import secrets
@@ -8,6 +8,12 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+# A static file asked for with this version's ?v= never changes under that URL, so the browser
+# keeps it a year without asking again; any other (an icon without ?v=, an old ?v=) is asked
+# again each time, and its ETag answers 304 when it has not changed.
+STATIC_VERSIONED = "public, max-age=31536000, immutable"
+STATIC_UNVERSIONED = "no-cache"
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -67,6 +73,14 @@ class SessionInterface(SecureCookieSessionInterface):
             app.extensions["gl_session_signer"] = cached
         return cached[1]
 
+    def save_session(self, app, session, response):
+        """Save the session as Flask does; a static file does not vary by cookie."""
+        super().save_session(app, session, response)
+        if request.endpoint == "static" and not session.modified:
+            # A file is the same for everyone: without this, each new cookie (a sign-in, a
+            # form's token) would make the browser fetch again every file it keeps for a year.
+            response.vary.discard("cookie")  # lower case: werkzeug's HeaderSet misses "Cookie"
+
 
 def init_app(app):
     """Install the session cookie, the CSRF check and the response headers."""
@@ -98,4 +112,8 @@ def init_app(app):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
+        if request.endpoint == "static" and response.status_code in (200, 304):
+            versioned = request.args.get("v") == app.config.get("STATIC_VERSION")
+            response.headers["Cache-Control"] = (STATIC_VERSIONED if versioned
+                                                 else STATIC_UNVERSIONED)
         return response

@@ -5,7 +5,9 @@
    - an entry made without network is kept in the outbox (outbox.js) and sent once the network
      returns, with the form's idempotency key, so a retry never makes a second entry;
    - a form page may be a copy the service worker kept for use without network (sw.js), made
-     days ago: it gets a fresh key and today's date when it loads.
+     days ago: it gets a fresh key and today's date when it loads;
+   - opened from a refused entry's row in the outbox (#kept=<key>), the form gets that entry's
+     values back with the server's reason, to correct and send again (GL.reopenKept).
    Loaded with defer after core.js and outbox.js; no inline scripts (strict CSP). */
 (function () {
   "use strict";
@@ -185,9 +187,27 @@
     document.querySelectorAll("form[data-ledger-form]").forEach(freshForm);
   }
 
+  // "Kept, it will be sent by itself" holds only while something waits to be sent.
+  document.addEventListener("gl:outbox", function (event) {
+    var waits = event.detail.items.some(function (i) {
+      return (i.kind || "entry") === "entry" && (i.state === "waiting" || i.state === "signin");
+    });
+    if (!waits) { document.querySelectorAll(".flash.js-kept").forEach(function (p) { p.remove(); }); }
+  });
+
+  // A refused entry's row links to its form (#kept=<key>), perhaps from this very page.
+  function reopenKept() {
+    if (!GL.reopenKept) { return; }
+    document.querySelectorAll('form[data-ledger-form][data-offline="yes"]').forEach(function (form) {
+      GL.reopenKept(form, { error: formError });
+    });
+  }
+  window.addEventListener("hashchange", reopenKept);
+
   document.addEventListener("DOMContentLoaded", function () {
     freshForms();
     enhance(document);
+    reopenKept();
   });
 
   window.addEventListener("pageshow", function (event) {

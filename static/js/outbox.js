@@ -3,8 +3,13 @@
    closed browser) and sent when the network returns, exactly once:
    - an entry (kind "entry", from ledger.js, and a firm report's text from reports.js): the
      form's fields and files, sent as the form to its own action with its idempotency key; the
-     server answers JSON. Accepted: dropped. Refused (4xx): kept, with the reason, until the
-     person removes it. The [data-outbox] cards list both (each with its own label);
+     server answers JSON. Accepted: dropped. Refused (4xx: not saved): kept with the server's
+     reason and not sent again by itself; its row offers "correct it and send again", which
+     opens the form it came from (its page#kept=<key>) with its values and the reason shown
+     (GL.reopenKept), sent from there under the same key (a refused one was never saved; a 409,
+     the key taken by another account, gets a fresh one); the kept copy goes once it is saved
+     or kept again. Not sent (no network, a 5xx): kept as waiting and sent again by itself.
+     The [data-outbox] cards list both (each with its own label);
    - a scan (kind "scan", from scanner.js): the code's path and the scan time, sent as JSON to
      POST /checkin/sync under its own key. Any answer (checked in, or refused with a reason)
      is kept as "answered" until the Scan tab has shown it, then dropped.
@@ -20,7 +25,8 @@
    For the forms that keep what they cannot send (ledger.js, reports.js), one way to send:
    GL.sendForm (fetch with a timeout; a redirect followed; a page with errors swapped in; no
    answer, no network or signed out meanwhile: kept), GL.keptItem (the form as an outbox
-   item under its idempotency key), GL.swapMain and GL.fieldError. */
+   item under its idempotency key), GL.reopenKept (a refused item back in its form),
+   GL.swapMain and GL.fieldError. */
 (function () {
   "use strict";
 
@@ -40,6 +46,7 @@
   var SEND_TIMEOUT_MS = 30000;  // a request that never comes back must not hold the outbox
   var unsent = { entry: 0, scan: 0 };
   var FORM_TIMEOUT_MS = 25000;  // a form's own send gives up a little before the outbox would
+  var reopened = null;  // the refused item opened back in this page's form: { action, key }
 
   // ------------------------------------------------------------ a form sent by fetch
 
@@ -82,6 +89,7 @@
     var keyInput = form.querySelector("[data-idempotency]");
     var key = (keyInput && keyInput.value) || GL.uuid();
     var item = { key: key, kind: "entry", action: form.action, label: form.dataset.label || "",
+                 page: window.location.pathname + window.location.search,
                  summary: summary, fields: [], files: [] };
     data.forEach(function (value, name) {
       if (name === "csrf_token") { return; }
@@ -94,6 +102,20 @@
     return item;
   };
 
+  // The refused item this form was opened with, if the form is the one it came from.
+  function reopenedFor(form) {
+    return reopened && reopened.action === form.action ? reopened : null;
+  }
+
+  // Sent and saved, or kept again under the key it was sent with: the refused copy goes.
+  function settleReopened(form, usedKey) {
+    var was = reopenedFor(form);
+    if (!was || !GL.outbox) { return Promise.resolve(); }
+    reopened = null;
+    if (usedKey && usedKey === was.key) { return Promise.resolve(); }  // kept again in its place
+    return GL.outbox.remove(was.key).catch(function () {});
+  }
+
   /* Send a form by fetch. o.data(form) → Promise of its FormData; o.offline: whether it may
      be kept; o.keep(form, data) → Promise (keeps it); o.swap(html) → whether the answer was
      put in place; o.error(form, text) shows a sentence. */
@@ -104,7 +126,11 @@
     if (button) { button.disabled = true; }
     var done = function () { form.dataset.busy = ""; if (button) { button.disabled = false; } };
     o.data(form).then(function (data) {
-      if (!navigator.onLine && o.offline) { return o.keep(form, data); }
+      var usedKey = data.get ? data.get("idempotency_key") || "" : "";
+      var keep = function () {
+        return o.keep(form, data).then(function () { return settleReopened(form, usedKey); });
+      };
+      if (!navigator.onLine && o.offline) { return keep(); }
       var controller = window.AbortController ? new AbortController() : null;
       var timer = controller ? setTimeout(function () { controller.abort(); }, FORM_TIMEOUT_MS) : null;
       return fetch(form.action, {
@@ -116,10 +142,9 @@
         if (response.ok && response.redirected) {
           if (landed.pathname === form.dataset.login && o.offline) {
             // Signed out meanwhile: keep it and send it after signing in.
-            return o.keep(form, data).then(function () { window.location.assign(response.url); });
+            return keep().then(function () { window.location.assign(response.url); });
           }
-          window.location.assign(response.url);
-          return;
+          return settleReopened(form, "").then(function () { window.location.assign(response.url); });
         }
         return response.text().then(function (html) {
           if (!o.swap(html)) {
@@ -131,10 +156,65 @@
       }, function () {
         clearTimeout(timer);
         // No answer: it may have been saved. Kept under the same key, a resend is harmless.
-        if (o.offline) { return o.keep(form, data); }
+        if (o.offline) { return keep(); }
         o.error(form, form.dataset.networkError || "");
       });
     }).then(done, done);
+  };
+
+  // ------------------------------------------------------------ a refused item back in its form
+
+  function fill(form, item) {
+    var values = {};
+    item.fields.forEach(function (pair) { (values[pair[0]] = values[pair[0]] || []).push(pair[1]); });
+    var skip = ["csrf_token", "for_user", "idempotency_key"];
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || skip.indexOf(el.name) >= 0 || el.type === "file" || el.type === "submit") { return; }
+      var given = values[el.name];
+      if (el.type === "checkbox" || el.type === "radio") {
+        el.checked = !!given && given.indexOf(el.value) >= 0;  // left out of a form: not ticked
+      } else if (given) {
+        el.value = given[0];
+      } else { return; }
+      el.dispatchEvent(new Event("change", { bubbles: true }));  // e.g. the closing date's box
+    });
+    var byName = {};
+    (item.files || []).forEach(function (f) { (byName[f.name] = byName[f.name] || []).push(f); });
+    Object.keys(byName).forEach(function (name) {
+      var input = form.querySelector('input[type=file][name="' + name + '"]');
+      if (!input || !window.DataTransfer) { return; }
+      try {
+        var files = new DataTransfer();
+        byName[name].forEach(function (f) {
+          files.items.add(new File([f.blob], f.filename, { type: f.blob.type }));
+        });
+        input.files = files.files;
+      } catch (e) { /* the person attaches them again */ }
+    });
+  }
+
+  /* A form page opened from a refused item's row (page#kept=<key>): put the item's values back
+     in the form, with the server's reason at its field (or o.error(form, text) above the form),
+     under the item's key; the person corrects it and sends it again (see GL.sendForm). */
+  GL.reopenKept = function (form, o) {
+    var match = /^#kept=([^&]+)$/.exec(window.location.hash);
+    if (!match || !GL.outbox) { return Promise.resolve(null); }
+    var key = decodeURIComponent(match[1]);
+    return all().then(function (items) {
+      var item = items.filter(function (i) { return i.key === key && kindOf(i) === "entry"; })[0];
+      if (!item || item.action !== form.action) { return null; }
+      history.replaceState(history.state, "", window.location.pathname + window.location.search);
+      fill(form, item);
+      var keyInput = form.querySelector("[data-idempotency]");
+      if (keyInput) { keyInput.value = item.status === 409 ? GL.uuid() : item.key; }
+      reopened = { action: form.action, key: item.key };
+      if (item.state === "refused" && item.error) {
+        var input = item.field ? form.querySelector('[name="' + item.field + '"]') : null;
+        if (input && input.type !== "hidden") { GL.fieldError(form, input, item.error); }
+        else { o.error(form, ((texts().refused || "") + " " + item.error).trim()); }
+      }
+      return item;
+    }).catch(function () { return null; });
   };
 
   function kindOf(item) { return item.kind || "entry"; }  // entries kept before scans came in
@@ -259,8 +339,10 @@
     if (response.ok) {
       return withStore("readwrite", function (store) { return store.delete(item.key); });
     }
-    item.state = "refused";
+    item.state = "refused";  // not saved: kept with the reason, not sent again by itself
     item.error = body.error || "";
+    item.field = body.field || "";
+    item.status = response.status;
     return put(item);
   }
 
@@ -274,12 +356,13 @@
     }).then(function (response) { clearTimeout(timer); return response; },
             function (error) { clearTimeout(timer); throw error; }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
+      // A server error (its page is HTML) is retried by itself, never taken for signing out.
+      if (response.status >= 500) { throw new Error("server"); }
       if (response.redirected || type.indexOf("application/json") === -1) {
         // Signed out (the login page or a CSRF refusal): keep it until they sign in.
         item.state = "signin";
         return put(item).then(function () { throw new Error("signed out"); });
       }
-      if (response.status >= 500) { throw new Error("server"); }
       return response.json().then(function (body) { return settle(item, response, body || {}); });
     });
   }
@@ -347,11 +430,23 @@
     return t.waiting || "";
   }
 
+  function refused(item) { return item.state === "refused"; }
+
   document.addEventListener("gl:outbox", function (event) {
     var entries = event.detail.items.filter(function (i) { return kindOf(i) === "entry"; });
+    var nRefused = entries.filter(refused).length;
+    var nWaiting = entries.length - nRefused;
     document.querySelectorAll("[data-outbox]").forEach(function (card) {
       card.hidden = entries.length === 0;
+      card.classList.toggle("has-refused", nRefused > 0);
       card.querySelectorAll("[data-outbox-count]").forEach(function (n) { n.textContent = String(entries.length); });
+      // Only what waits is sent by itself; what was refused waits for the person.
+      card.querySelectorAll("[data-outbox-heading]").forEach(function (h) {
+        if (!h.dataset.waiting) { h.dataset.waiting = h.textContent; }
+        h.textContent = nWaiting ? h.dataset.waiting : (h.dataset.refused || h.dataset.waiting);
+      });
+      card.querySelectorAll("[data-outbox-waiting-note]").forEach(function (p) { p.hidden = !nWaiting; });
+      card.querySelectorAll("[data-outbox-refused-note]").forEach(function (p) { p.hidden = !nRefused; });
       var list = card.querySelector("[data-outbox-list]");
       var template = card.querySelector("template[data-outbox-item]");
       if (!list || !template) { return; }
@@ -363,6 +458,11 @@
         row.querySelector('[data-field="label"]').textContent = item.label || "";
         row.querySelector('[data-field="summary"]').textContent = item.summary || "";
         row.querySelector('[data-field="state"]').textContent = describe(item);
+        var fix = row.querySelector("[data-outbox-fix]");
+        if (fix && refused(item)) {
+          fix.href = (item.page || item.action) + "#kept=" + encodeURIComponent(item.key);
+          fix.hidden = false;
+        }
         var button = row.querySelector("[data-outbox-remove]");
         if (button) { button.hidden = false; }
         list.appendChild(row);

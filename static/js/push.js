@@ -3,8 +3,11 @@
    Where the browser has no Web Push (iOS Safari before the app is added to the home screen,
    WeChat's in-app browser) the card says in plain words how to get it; the app's inbox has
    every message either way. A subscription that exists is sent again on each visit, so the
-   server follows a key the browser changed
-   (and one it no longer knows for this person is dropped). Builds on window.GL (core.js: the CSRF token). */
+   server follows a key the browser changed (and one it no longer knows for this person is
+   dropped). The subscription the server last took is remembered here: when the browser has
+   since changed it (sw.js re-subscribes on pushsubscriptionchange), the next visit has the
+   server confirm the old one for this person, keep the new one and drop the old.
+   Builds on window.GL (core.js: the CSRF token). */
 (function () {
   "use strict";
 
@@ -47,6 +50,39 @@
     });
   }
 
+  // What the server last took for this phone (endpoint and keys: what the page can read from
+  // the browser anyway). Nothing here is trusted: the server checks it belongs to this person.
+  var SENT = "gl-push-sent";
+
+  function remember(json) {
+    try { window.localStorage.setItem(SENT, JSON.stringify(json)); } catch (e) { /* private mode */ }
+  }
+
+  function remembered() {
+    try { return JSON.parse(window.localStorage.getItem(SENT) || "null"); } catch (e) { return null; }
+  }
+
+  function forget() {
+    try { window.localStorage.removeItem(SENT); } catch (e) { /* private mode */ }
+  }
+
+  function refresh(json) {
+    var body = JSON.parse(JSON.stringify(json));
+    body.refresh = true;
+    return post(card.getAttribute("data-subscribe-url"), body);
+  }
+
+  // The browser changed the subscription since the server took it: the old one must be this
+  // person's (the refresh answers 404 otherwise), then the new one is kept and the old dropped.
+  function moved(before, now) {
+    return refresh(before).then(function () {
+      return post(card.getAttribute("data-subscribe-url"), now);
+    }).then(function () {
+      return post(card.getAttribute("data-unsubscribe-url"), { endpoint: before.endpoint })
+        .catch(function () { /* the sender drops it when its push service answers 404/410 */ });
+    });
+  }
+
   function registration() {
     return navigator.serviceWorker.ready;
   }
@@ -71,7 +107,10 @@
           });
         });
       }).then(function (subscription) {
-        return post(card.getAttribute("data-subscribe-url"), subscription.toJSON());
+        var json = subscription.toJSON();
+        return post(card.getAttribute("data-subscribe-url"), json).then(function () {
+          remember(json);
+        });
       }).then(function () { show("on"); });
     }).catch(function () { show("failed"); onButton.hidden = false; offButton.hidden = true; });
   }
@@ -81,6 +120,7 @@
     registration().then(function (reg) {
       return reg.pushManager.getSubscription();
     }).then(function (subscription) {
+      forget();
       if (!subscription) { return null; }
       var endpoint = subscription.endpoint;
       return subscription.unsubscribe().then(function () {
@@ -104,12 +144,16 @@
     if (subscription && Notification.permission === "granted") {
       // Refresh only what the server keeps for this person: a subscription left by someone
       // who signed out of this phone is dropped, never passed on to whoever signed in next.
-      var body = subscription.toJSON();
-      body.refresh = true;
-      return post(card.getAttribute("data-subscribe-url"), body).then(function () {
+      var now = subscription.toJSON();
+      var before = remembered();
+      var sent = before && before.endpoint && before.endpoint !== now.endpoint ?
+        moved(before, now) : refresh(now);
+      return sent.then(function () {
+        remember(now);
         show("on");
       }, function (error) {
         if (String(error.message) !== "push 404") { show("on"); return; }
+        forget();
         return subscription.unsubscribe().then(function () { show("off"); });
       });
     } else {

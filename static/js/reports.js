@@ -5,7 +5,9 @@
      like a ledger entry) and sent once the network returns, with the form's idempotency key,
      so a resend never makes a second report. Only its text: photos and PDFs cannot wait on
      the phone, and the person is told so (the text is kept all the same);
-   - a page restored by the back button gets a fresh key (its report may be sent already).
+   - a page restored by the back button gets a fresh key (its report may be sent already);
+   - opened from a refused report's row in the outbox (#kept=<key>), the form gets its text
+     back with the server's reason, to correct and send again (GL.reopenKept).
    Loaded with defer after core.js and outbox.js; no inline scripts (strict CSP). */
 (function () {
   "use strict";
@@ -105,6 +107,15 @@
   }
 
   document.addEventListener("DOMContentLoaded", showOfflineHints);
+  // A refused report's row links to its form (#kept=<key>), perhaps from this very page.
+  function reopenKept() {
+    if (!GL.reopenKept) { return; }
+    document.querySelectorAll('form[data-report-form][data-offline="yes"]').forEach(function (form) {
+      GL.reopenKept(form, { error: function (f, text) { message(f, "form-error", text); } });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", reopenKept);
+  window.addEventListener("hashchange", reopenKept);
   window.addEventListener("online", showOfflineHints);
   window.addEventListener("offline", showOfflineHints);
   window.addEventListener("pageshow", function (event) {

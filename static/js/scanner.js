@@ -1,8 +1,9 @@
-/* The in-app scanner, on the Scan tab only: camera via BarcodeDetector where the browser has it,
-   else the vendored jsQR. Without network a scan is kept in the outbox (outbox.js: code, scan
-   time, key, who scanned) and sent once when the network returns; the server accepts it only if
-   the code fits the scan time. This page shows what waits and each answer. The page itself is
-   kept by the service worker, so this tab opens without network too. */
+/* The in-app scanner, on the Scan tab only: camera via BarcodeDetector where the browser has one
+   that reads QR codes, else the vendored jsQR (257 KB), fetched only then, once the camera is on,
+   and kept by the service worker for use without network. Without network a scan is kept in the
+   outbox (outbox.js: code, scan time, key, who scanned) and sent once when the network returns;
+   the server accepts it only if the code fits the scan time. This page shows what waits and each
+   answer. The page itself is kept by the service worker, so this tab opens without network too. */
 (function () {
   "use strict";
   var root = document.getElementById("scanner");
@@ -16,7 +17,7 @@
   var expected = root.getAttribute("data-expected");
   var GL = window.GL;
   var PROBE_MS = 8000;  // a connection that claims to be online but answers nothing
-  var stream = null, detector = null, canvas = null, busy = false, done = false;
+  var stream = null, detector = null, canvas = null, busy = false, done = false, decoder = null;
 
   function say(text) { statusEl.textContent = text; statusEl.hidden = !text; }
   function msg(name) { return root.getAttribute("data-msg-" + name) || ""; }
@@ -49,6 +50,8 @@
     if (answered.length && !left) { say(msg("sent")); }  // no stale "No network" line
   }
   document.addEventListener("gl:outbox", function (event) { showQueue(event.detail.items); });
+  // outbox.js (deferred before this script) may have told the page before this listened.
+  if (GL.outbox) { GL.outbox.refresh().catch(function () {}); }
 
   // The code's training and purpose, without its time slice: one kept scan each is enough
   // (the first scan time is the one that counts).
@@ -114,7 +117,7 @@
       var after = function (text) { busy = false; if (text) { handle(text); } };
       if (detector) {
         detector.detect(video).then(function (codes) { after(codes.length ? codes[0].rawValue : ""); })
-          .catch(function () { after(""); });
+          .catch(function () { detector = null; loadJsQR(); after(""); });  // not a working one
       } else if (window.jsQR) {
         canvas = canvas || document.createElement("canvas");
         var w = video.videoWidth, h = video.videoHeight;
@@ -128,6 +131,27 @@
       } else { after(""); }
     }
     setTimeout(loop, 150);
+  }
+
+  // The QR decoder: the browser's own BarcodeDetector if it reads QR codes, else jsQR, added
+  // as a <script> (same origin, as the CSP wants) the first time it is needed.
+  function loadJsQR() {
+    if (window.jsQR || decoder) { return; }
+    decoder = document.createElement("script");
+    decoder.src = root.getAttribute("data-decoder");
+    decoder.onerror = function () { decoder.remove(); decoder = null; };  // again at next start
+    document.head.appendChild(decoder);
+  }
+
+  function chooseDecoder() {
+    if (detector || window.jsQR) { return; }
+    var BD = window.BarcodeDetector;
+    Promise.resolve().then(function () {
+      return BD && BD.getSupportedFormats ? BD.getSupportedFormats() : [];
+    }).then(function (list) {
+      if (list.indexOf("qr_code") < 0) { throw new Error("no qr_code"); }
+      detector = new BD({ formats: ["qr_code"] });
+    }).catch(function () { detector = null; loadJsQR(); });
   }
 
   function noCamera(text) {
@@ -147,14 +171,10 @@
         stream = s;
         video.srcObject = s;
         camera.hidden = false;
+        chooseDecoder();  // while the video starts
         return video.play();
       })
-      .then(function () {
-        if ("BarcodeDetector" in window) {
-          try { detector = new window.BarcodeDetector({ formats: ["qr_code"] }); } catch (e) { detector = null; }
-        }
-        loop();
-      })
+      .then(loop)
       .catch(function (err) {
         if (err && (err.name === "NotAllowedError" || err.name === "SecurityError")) { noCamera(msg("denied")); }
         else if (err && err.name === "NotFoundError") { noCamera(msg("nocamera")); }

@@ -9,6 +9,7 @@ when the address stays the same) before running JavaScript in it; `expect(locato
 across a navigation, `page.evaluate`/`wait_for_function` do not.
 """
 import contextlib
+import datetime
 import gettext
 from pathlib import Path
 
@@ -19,6 +20,7 @@ except ImportError:  # the `chromium` fixture then skips the browser tests and s
 
 from tests.helpers import PASSWORD
 from webapp.db import db, make_database
+from webapp.ledger.rules import day_total
 
 # How long a wait on a condition may last before the test fails: long enough for a machine
 # whose cores are all busy elsewhere (signing in hashes the password on purpose slowly, and a
@@ -58,6 +60,17 @@ def bound_to(url):
         database.close()
         database.close_all()
         db.initialize(previous)
+
+
+def free_day(live_server, user_id, today):
+    """A recent day without public service for the person: other tests of the same server log
+    on today, and the day's cap (8 hours) would refuse a test's entry."""
+    with bound_to(live_server.database_url):
+        for back in range(2, 60):
+            day = today - datetime.timedelta(days=back)
+            if day_total(user_id, day) == 0:
+                return day
+    raise AssertionError("no free day")
 
 
 # ---------------------------------------------------------------- signing in

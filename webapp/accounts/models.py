@@ -131,3 +131,6 @@ class Notification(BaseModel):
     link = CharField(max_length=200, default="")
     created_at = DateTimeField(default=utcnow)
     read_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("user", "created_at"), False),)

@@ -6,10 +6,13 @@ import unicodedata
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadData, URLSafeTimedSerializer
 from peewee import IntegrityError, fn
 
-from ..access import audit
+from ..access import audit, changed, snapshot
 from ..db import db, utcnow
 from ..errors import DomainError, NotAllowed
 from ..i18n import local_today
@@ -69,46 +72,161 @@ def find_by_login(login):
 
 
 class RateLimited(DomainError):
-    """Too many failed sign-ins for this account or address."""
+    """Too many failed sign-ins for this account, this known device or this address."""
 
     status = 429
 
 
-def login_blocked(login, address, config):
-    """Return minutes to wait when too many recent failures came for this account or address."""
-    since = utcnow() - datetime.timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
-    account = normalise_login(login)
-    fails_account = (LoginAttempt.select()
-                     .where(LoginAttempt.account == account, LoginAttempt.created_at > since).count())
-    fails_address = (LoginAttempt.select()
-                     .where(LoginAttempt.address == address, LoginAttempt.created_at > since).count())
-    if fails_account >= config["LOGIN_MAX_FAILS_ACCOUNT"] or \
-            fails_address >= config["LOGIN_MAX_FAILS_ADDRESS"]:
-        return config["LOGIN_WINDOW_MINUTES"]
-    return 0
+# The known-device cookie (OWASP's "device cookie"): a successful sign-in leaves a signed token
+# naming the account and a random nonce. While wrong passwords from elsewhere have locked the
+# account, a phone carrying that token for it may still sign in; its own wrong passwords are
+# counted under the nonce, with their own limit. Not gl_device: that random id stays the same
+# whoever signs in on the phone, so the check-in can see one phone used by two people.
+KNOWN_DEVICE_COOKIE = "gl_known"
+KNOWN_DEVICE_DAYS = 365
+_KNOWN_SALT = "gl-known-device"
+# Failures are LoginAttempt rows. A typed login never holds a space (normalise_login takes them
+# out), so keys with one cannot be reached by typing a login.
+KNOWN_DEVICE_KEY = "known device:"
 
 
-def authenticate(login, password, address, config):
-    """Return the user for good credentials; raise DomainError with a plain message otherwise."""
-    wait = login_blocked(login, address, config)
+def _known_serializer(secret_key):
+    return URLSafeTimedSerializer(secret_key, salt=_KNOWN_SALT)
+
+
+def known_device_token(user, secret_key):
+    """Return a signed known-device token naming the user, with a fresh random nonce."""
+    return _known_serializer(secret_key).dumps({"u": user.id, "n": secrets.token_urlsafe(16)})
+
+
+def read_known_device(token, secret_key, max_age_days=KNOWN_DEVICE_DAYS):
+    """Return (user id, nonce) from a valid, unexpired known-device token, else None."""
+    if not isinstance(token, str) or not token or len(token) > 400:
+        return None
+    try:
+        data = _known_serializer(secret_key).loads(token, max_age=max_age_days * 86400)
+    except BadData:
+        return None
+    if not isinstance(data, dict):
+        return None
+    user_id, nonce = data.get("u"), data.get("n")
+    if not isinstance(user_id, int) or isinstance(user_id, bool) or not isinstance(nonce, str) \
+            or not 16 <= len(nonce) <= 40:
+        return None
+    return user_id, nonce
+
+
+def _known_nonce(user, token, config):
+    """The nonce of a valid known-device token for exactly this user, else None."""
+    if user is None or not token:
+        return None
+    known = read_known_device(token, config["SECRET_KEY"],
+                              config.get("LOGIN_KNOWN_DEVICE_DAYS", KNOWN_DEVICE_DAYS))
+    if known is None or known[0] != user.id:
+        return None
+    return known[1]
+
+
+def attempts_wait(where, limit, window, now=None):
+    """Return how long until fewer than `limit` failures matching `where` lie in the window
+    (a timedelta), or None when there are fewer already."""
+    now = now or utcnow()
+    if limit <= 0:
+        return None
+    # The lock lifts when the limit-th newest failure leaves the window.
+    row = (LoginAttempt.select(LoginAttempt.created_at)
+           .where(where, LoginAttempt.created_at > now - window)
+           .order_by(LoginAttempt.created_at.desc()).offset(limit - 1).limit(1).first())
+    if row is None:
+        return None
+    return max(row.created_at + window - now, datetime.timedelta(seconds=1))
+
+
+def _wait_words(wait):
+    """A wait in the reader's words, to the minute: '15 minutes', '1 minute', '15分钟'."""
+    rounded = datetime.timedelta(minutes=max(1, -(-wait // datetime.timedelta(minutes=1))))
+    return format_timedelta(rounded, granularity="minute", threshold=1)
+
+
+def _lock(login, address, nonce, config):
+    """Return (why, wait) for the first lock that applies to this attempt, else (None, None)."""
+    window = datetime.timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
+    wait = attempts_wait(LoginAttempt.address == address, config["LOGIN_MAX_FAILS_ADDRESS"],
+                         window)
     if wait:
-        raise RateLimited(_("Too many wrong attempts. Wait %(minutes)d minutes and try again, "
-                            "or ask your county administrator to reset your password.",
-                            minutes=wait))
+        return "address", wait
+    if nonce is not None:
+        limit = config.get("LOGIN_MAX_FAILS_DEVICE", config["LOGIN_MAX_FAILS_ACCOUNT"])
+        wait = attempts_wait(LoginAttempt.account == KNOWN_DEVICE_KEY + nonce, limit, window)
+        return ("device", wait) if wait else (None, None)
+    wait = attempts_wait(LoginAttempt.account == normalise_login(login),
+                         config["LOGIN_MAX_FAILS_ACCOUNT"], window)
+    return ("account", wait) if wait else (None, None)
+
+
+def _lock_message(why, wait):
+    words = _wait_words(wait)
+    if why == "account":
+        return _("Too many wrong passwords for this account. Wait %(wait)s and try again, or ask "
+                 "your county administrator to reset your password. A phone you have signed in "
+                 "with before can still sign in.", wait=words)
+    if why == "device":
+        return _("Too many wrong passwords on this phone. Wait %(wait)s and try again, or ask "
+                 "your county administrator to reset your password.", wait=words)
+    return _("Too many wrong passwords from this network. Wait %(wait)s and try again, or ask "
+             "your county administrator to reset your password.", wait=words)
+
+
+def authenticate(login, password, address, config, device_token=None):
+    """Return the user for good credentials; raise DomainError with a plain message otherwise.
+
+    `device_token` is the known-device cookie, if the browser sent one.
+    """
+    address = (address or "")[:60]
+    account = normalise_login(login)
     user = find_by_login(login)
+    nonce = _known_nonce(user, device_token, config)
+    why, wait = _lock(login, address, nonce, config)
+    if why:
+        raise RateLimited(_lock_message(why, wait))
     if user is None:
         _spend_a_hash(password or "")
     if user is None or not user.active or not check_password(user, password or ""):
-        LoginAttempt.create(account=normalise_login(login), address=address[:60])
+        LoginAttempt.create(account=KNOWN_DEVICE_KEY + nonce if nonce else account,
+                            address=address)
         raise DomainError(_("The phone number or password is not right."))
-    LoginAttempt.delete().where(LoginAttempt.account == normalise_login(login)).execute()
+    # A known device clears only its own failures: the owner signing in on their phone does
+    # not hand whoever locked the account a fresh set of guesses.
+    cleared = KNOWN_DEVICE_KEY + nonce if nonce else account
+    LoginAttempt.delete().where(LoginAttempt.account == cleared).execute()
     return user
+
+
+# Tokens of a user agent that name nothing a person would recognise.
+AGENT_NOISE = re.compile(r"Mozilla/5\.0 |AppleWebKit/\S+ ?|\(KHTML, like Gecko\) ?|Version/\S+ ?"
+                         r"|XWEB/\S+ ?|MMWEBSDK/\S+ ?|MMWEBID/\S+ ?")
+
+
+def keep_agent(user_agent, size=200):
+    """Shorten a user agent to `size`, keeping what device_name reads.
+
+    A WeChat agent is often longer than 200: its noise goes first, then the middle, since
+    the start names the system (Android … Mobile) and the end the app (MicroMessenger/…).
+    """
+    agent = user_agent or ""
+    if len(agent) <= size:
+        return agent
+    agent = AGENT_NOISE.sub("", agent)
+    if len(agent) <= size:
+        return agent
+    head = size // 2
+    return agent[:head] + "…" + agent[-(size - head - 1):]
 
 
 def start_session(user, user_agent=""):
     """Create a signed-in device for the user and return its token."""
     token = secrets.token_urlsafe(32)
-    UserSession.create(token=token, user=user, user_agent=(user_agent or "")[:200])
+    UserSession.create(token=token, user=user, user_agent=keep_agent(user_agent))
     return token
 
 
@@ -122,6 +240,36 @@ def end_other_sessions(user, keep_token):
     (UserSession.update(ended_at=utcnow())
      .where(UserSession.user == user, UserSession.token != keep_token,
             UserSession.ended_at.is_null()).execute())
+
+
+# A user agent in words: the first (marker, name) found wins, so in-app browsers and
+# browsers built on Chrome come before Chrome, and Chrome before Safari.
+DEVICE_MARKERS = (
+    ("iPad", _l("iPad")), ("iPhone", _l("iPhone")), ("HarmonyOS", _l("HarmonyOS phone")),
+    ("Android", None), ("Windows", _l("Windows computer")), ("CrOS", _l("Chromebook")),
+    ("Macintosh", _l("Mac computer")), ("Linux", _l("Linux computer")),
+)
+BROWSER_MARKERS = (
+    ("wxwork", _l("WeCom")), ("MicroMessenger", _l("WeChat")), ("DingTalk", _l("DingTalk")),
+    ("MQQBrowser", _l("QQ Browser")), (" QQ/", _l("QQ")), ("UCBrowser", _l("UC Browser")),
+    ("Quark", _l("Quark")), ("baiduboxapp", _l("Baidu")), ("HuaweiBrowser", _l("Huawei Browser")),
+    ("MiuiBrowser", _l("Xiaomi Browser")), ("HeyTapBrowser", _l("OPPO Browser")),
+    ("VivoBrowser", _l("vivo Browser")), ("SamsungBrowser", _l("Samsung Internet")),
+    ("Edg", _l("Edge")), ("OPR/", _l("Opera")), ("Firefox", _l("Firefox")),
+    ("FxiOS", _l("Firefox")),
+    ("CriOS", _l("Chrome")), ("Chrome/", _l("Chrome")), ("Safari", _l("Safari")),
+)
+
+
+def device_name(user_agent):
+    """Name a signed-in device for people: 'Android phone · WeChat', 'iPhone · Safari'."""
+    agent = user_agent or ""
+    device = next((name for marker, name in DEVICE_MARKERS if marker in agent), "")
+    if device is None:   # Android: a phone says Mobile, a tablet does not
+        device = _l("Android phone") if "Mobile" in agent else _l("Android tablet")
+    browser = next((name for marker, name in BROWSER_MARKERS if marker in agent), "")
+    words = [str(part) for part in (device, browser) if part]
+    return " · ".join(words) if words else _("Unknown device")
 
 
 def validate_new_password(new, repeat):
@@ -274,9 +422,14 @@ def create_practitioner(actor, county, clean):
     return user, code
 
 
+PERSON_FIELDS = ("name", "phone", "licence_no", "birth_year", "party_member", "firm", "education",
+                 "licensed_on")
+
+
 def update_practitioner(actor, user, county, clean):
     """Save edits to a practitioner, moving their practitioner grant if the firm changed."""
     old_firm_id = user.firm_id
+    before = snapshot(user, PERSON_FIELDS)
     try:
         with db.atomic():
             for key in ("name", "phone", "licence_no", "birth_year", "party_member", "firm"):
@@ -291,7 +444,8 @@ def update_practitioner(actor, user, county, clean):
                 (RoleGrant.delete()
                  .where(RoleGrant.user == user, RoleGrant.role == "director",
                         RoleGrant.firm == old_firm_id).execute())
-            audit(actor, "user.update", user, county, {"name": user.name})
+            audit(actor, "user.update", user, county,
+                  {"name": user.name, "changes": changed(before, snapshot(user, PERSON_FIELDS))})
     except IntegrityError:
         raise DomainError(_("Someone with this phone number is already registered."),
                           field="phone") from None
@@ -342,10 +496,12 @@ def save_firm(actor, county, clean, firm=None):
                 firm = Firm.create(county=county, **clean)
                 audit(actor, "firm.create", firm, county, clean)
             else:
+                before = snapshot(firm, clean)
                 for key, value in clean.items():
                     setattr(firm, key, value)
                 firm.save()
-                audit(actor, "firm.update", firm, county, clean)
+                audit(actor, "firm.update", firm, county,
+                      {"name": firm.name, "changes": changed(before, snapshot(firm, clean))})
     except IntegrityError:
         raise DomainError(_("This county already has a firm with this name."), field="name") from None
     return firm

@@ -1,19 +1,19 @@
 """Sign-in, sign-out, password, devices, role switch, language; county people and firms."""
-import datetime
+import io
 
-from flask import (Blueprint, current_app, flash, g, redirect, request, session, url_for)
+from flask import (Blueprint, current_app, flash, g, redirect, request, send_file, session,
+                   url_for)
 from flask_babel import gettext as _
 
-from ..db import utcnow
 from ..errors import DomainError
-from ..web import client_address, redirect_after_post, render
+from ..web import client_address, object_id, redirect_after_post, render
 from ..i18n import local_today
 from ..ledger.forms import parse_date
 from ..push import services as push_services
 from ..push import vapid
 from .. import access
-from . import services
-from .models import AuditEvent, Firm, RoleGrant, User, UserSession
+from . import mydata, services
+from .models import Firm, RoleGrant, User, UserSession
 
 auth_bp = Blueprint("auth", __name__)
 admin_bp = Blueprint("accounts", __name__, url_prefix="/admin")
@@ -50,7 +50,8 @@ def login():
         login_value = request.form.get("login", "")
         try:
             user = services.authenticate(login_value, request.form.get("password", ""),
-                                         client_address(), current_app.config)
+                                         client_address(), current_app.config,
+                                         request.cookies.get(services.KNOWN_DEVICE_COOKIE))
         except DomainError as exc:
             error, status = exc.message, (exc.status if exc.status == 429 else 401)
         else:
@@ -64,10 +65,23 @@ def login():
                 session["locale"] = old_locale
             session.update(kept)
             if user.must_change_password:
-                return redirect(url_for("auth.password", next=next_url), code=303)
-            return redirect(next_url or url_for("auth.index"), code=303)
+                response = redirect(url_for("auth.password", next=next_url), code=303)
+            else:
+                response = redirect(next_url or url_for("auth.index"), code=303)
+            return _remember_device(response, user)
     return render("accounts/login.html", error=error, login_value=login_value,
                   next_url=next_url, status=status)
+
+
+def _remember_device(response, user):
+    """Leave the known-device cookie: this phone may sign in to the account while it is locked."""
+    config = current_app.config
+    response.set_cookie(services.KNOWN_DEVICE_COOKIE,
+                        services.known_device_token(user, config["SECRET_KEY"]),
+                        max_age=config["LOGIN_KNOWN_DEVICE_DAYS"] * 86400, httponly=True,
+                        samesite="Lax",
+                        secure=request.is_secure or config.get("SESSION_COOKIE_SECURE", False))
+    return response
 
 
 @auth_bp.route("/logout", methods=["POST"])
@@ -111,8 +125,27 @@ def me():
     devices = (UserSession.select().where(UserSession.user == g.user,
                                           UserSession.ended_at.is_null())
                .order_by(UserSession.last_seen_at.desc()))
-    return render("accounts/me.html", devices=list(devices),
+    devices = list(devices)
+    return render("accounts/me.html", devices=devices,
+                  device_names={d.id: services.device_name(d.user_agent) for d in devices},
                   push_key=vapid.public_key(current_app.config))
+
+
+@auth_bp.route("/me/data.zip")
+@access.login_required
+def my_data():
+    """Download everything the service holds about me, as a .zip."""
+    try:
+        mydata.check_allowed(g.user)
+    except DomainError as exc:
+        return render("error.html", code=exc.status, message=exc.message, status=exc.status)
+    archive = mydata.export_for(g.user)
+    access.audit(g.user, "my_data.download", g.user)
+    name = _("My data %(date)s", date=local_today().isoformat()) + ".zip"
+    response = send_file(io.BytesIO(archive), mimetype="application/zip", as_attachment=True,
+                         download_name=name, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @auth_bp.route("/me/devices/<int:session_id>/end", methods=["POST"])
@@ -136,7 +169,7 @@ def end_device(session_id):
 def switch_role():
     """Act in another of my roles."""
     try:
-        grant_id = int(request.form.get("grant", ""))
+        grant_id = object_id(request.form.get("grant", ""))
     except ValueError:
         grant_id = None
     grant = access.switch_grant(grant_id)
@@ -335,17 +368,3 @@ def person_reset(user_id):
     user = access.get_or_404(_practitioners(), User, user_id)
     code = services.reset_password(g.actor.user, user, acting_county())
     return render("admin/person_code.html", person=user, code=code, created=False)
-
-
-@admin_bp.route("/audit")
-@access.roles_required("county_admin", "city_admin")
-def audit_log():
-    """The county's recent administrative actions."""
-    since = utcnow() - datetime.timedelta(days=365)
-    rows = (AuditEvent.select(AuditEvent, User).join(User, on=(AuditEvent.actor == User.id))
-            .where(AuditEvent.region.in_(g.actor.county_ids() or [0]) |
-                   (AuditEvent.region == g.actor.grant.region_id),
-                   AuditEvent.created_at > since)
-            .order_by(AuditEvent.created_at.desc()).limit(200))
-    return render("admin/audit.html", events=list(rows))
-

@@ -7,7 +7,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..access import audit
+from ..access import audit, changed, snapshot
 from ..db import db, utcnow, write_transaction
 from ..errors import DomainError
 from ..i18n import to_local, to_utc
@@ -97,7 +97,7 @@ def save_activity(actor, branch, clean, uploads=(), activity=None):
                 activity = BranchActivity.create(
                     branch=branch, secret=secrets.token_hex(32), created_by=actor,
                     status="planned" if clean["start_at"] > now else "held", **clean)
-                action = "activity.create"
+                action, changes = "activity.create", None
             else:
                 if activity.status == "cancelled":
                     raise DomainError(_("This activity was cancelled and cannot be changed."))
@@ -110,8 +110,10 @@ def save_activity(actor, branch, clean, uploads=(), activity=None):
                                             "cannot be moved to a time still to come."),
                                           field="date")
                     activity.status = "planned"
+                before = snapshot(activity, clean)
                 for key, value in clean.items():
                     setattr(activity, key, value)
+                changes = changed(before, snapshot(activity, clean))
                 activity.save()
                 refresh_entries(activity)
                 action = "activity.update"
@@ -122,7 +124,8 @@ def save_activity(actor, branch, clean, uploads=(), activity=None):
                                      content_type="image/jpeg", size=len(upload[0]))
             audit(actor, action, activity, branch.county_id,
                   {"branch": branch.id, "kind": activity.kind, "topic": activity.topic,
-                   "start": activity.start_at, "photos": len(uploads)})
+                   "start": activity.start_at, "photos": len(uploads),
+                   **({"changes": changes} if changes is not None else {})})
     except Exception:
         files.remove_files(written)
         raise

@@ -1,7 +1,7 @@
 """Party branches: the county's list, a branch and its members, activities, attendance, QR
 check-in, and a member's party record."""
 
-from flask import Blueprint, abort, flash, g, request, send_file, url_for
+from flask import Blueprint, abort, flash, g, request, url_for
 from flask_babel import gettext as _
 
 from .. import access
@@ -10,7 +10,8 @@ from ..db import utcnow
 from ..errors import DomainError
 from ..checkin import views as checkin_views
 from ..i18n import local_today, to_local
-from ..web import FormData, Sheet, is_htmx, redirect_after_post, render, xlsx_response
+from ..web import (FormData, Sheet, is_htmx, redirect_after_post, render, send_stored_file,
+                   xlsx_response)
 from . import attendance as roll
 from . import activities as activity_rules
 from . import labels, overview, services
@@ -345,14 +346,8 @@ def photo(photo_id):
     """Send an activity photo (or its thumbnail) to the secretary or the county."""
     item = _photo(photo_id)
     thumb = request.args.get("size") == "thumb"
-    try:
-        response = send_file(activity_rules.photo_path(item.stored_name, thumb=thumb),
-                             mimetype="image/jpeg", as_attachment=False, conditional=True,
-                             max_age=0)
-    except FileNotFoundError:
-        abort(404)
-    response.headers["Cache-Control"] = "private, max-age=86400"
-    return response
+    return send_stored_file(activity_rules.photo_path(item.stored_name, thumb=thumb),
+                            "image/jpeg", None, thumb)
 
 
 @branches_bp.route("/branch/photos/<int:photo_id>/remove", methods=["POST"])

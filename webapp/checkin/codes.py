@@ -15,6 +15,7 @@ from dataclasses import dataclass
 PURPOSES = ("in", "out", "static")
 MAC_CHARS = 16            # 64 bits of the HMAC, as hex: short enough for a small QR
 TYPED_SLICE_SECONDS = 30  # the 6-digit code lives longer so there is time to type it
+EXPIRED_TYPED_SLICES = 20  # a typed code shown up to 10 minutes ago is "expired", not "wrong"
 GRACE_SECONDS = 5         # a previous-slice code used later than this after its slice is flagged
 STATIC_SLICE = 0          # the printable code has no time slice; the training's windows bound it
 
@@ -126,15 +127,26 @@ def slice_matches(subject, code, unix_time):
     return code.slice_no in (current, current - 1)
 
 
-def match_typed(subject, typed, unix_time=None):
-    """Return the purpose ('in' or 'out') whose current or previous typed code matches, else None."""
+def match_typed(subject, typed, unix_time=None, back=(0, 1)):
+    """Return the purpose ('in' or 'out') whose current or previous typed code matches, else None.
+
+    `back` names the slices to try, counted back from the current one.
+    """
     typed = re.sub(r"[^0-9]", "", typed or "")  # ASCII digits only: compare_digest takes no other str
     if len(typed) != 6:
         return None
     unix_time = now_seconds() if unix_time is None else unix_time
     current = slice_of(unix_time, TYPED_SLICE_SECONDS)
     for purpose in ("in", "out"):
-        for slice_no in (current, current - 1):
+        for slice_no in (current - n for n in back):
             if hmac.compare_digest(typed_code(subject.secret, purpose, slice_no), typed):
                 return purpose
     return None
+
+
+def was_typed_code(subject, typed, unix_time=None):
+    """Return the purpose of a typed code shown in the last EXPIRED_TYPED_SLICES, else None.
+
+    It tells a code typed too late (expired) from a number no screen showed (mistyped).
+    """
+    return match_typed(subject, typed, unix_time, range(2, EXPIRED_TYPED_SLICES + 1))

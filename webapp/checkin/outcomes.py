@@ -12,6 +12,7 @@ NOT_CHECKED_IN, EXPIRED, OTHER_TRAINING, INVALID = "not_checked_in", "expired", 
 NOT_OPEN, CLOSED, CANCELLED, EXCUSED = "not_open", "closed", "cancelled", "excused"
 NOT_AUDIENCE, NOT_MEMBER = "not_audience", "not_member"   # a subject's NOT_ON_LIST
 TOO_OLD, TIME_MISMATCH = "too_old", "time_mismatch"
+WRONG_CODE, TOO_MANY_CODES = "wrong_code", "too_many_codes"   # a typed code no screen showed
 GOOD = (CHECKED_IN, ALREADY_IN, CHECKED_OUT, ALREADY_OUT)
 # Codes whose sentence names who to ask, so each kind of subject words it (its TEXTS).
 WORDED_BY_SUBJECT = {CANCELLED: "cancelled", CLOSED: "closed", NOT_AUDIENCE: "not_on_list",
@@ -29,6 +30,7 @@ class Outcome:
     late: bool = False
     hours: Decimal = None
     other: object = None
+    wait: int = 0          # minutes to wait (TOO_MANY_CODES)
 
     @property
     def ok(self):
@@ -78,6 +80,12 @@ def message(outcome):
                  "Ask the organisers to mark you present.")
     if code == EXPIRED:
         return _("This code has expired. Scan the code on the screen again.")
+    if code == WRONG_CODE:
+        return _("This number is not right. Check the six digits on the screen and type them "
+                 "again.")
+    if code == TOO_MANY_CODES:
+        return _("Too many wrong numbers. Wait %(minutes)d minutes and try again, or scan the "
+                 "code on the screen.", minutes=outcome.wait)
     if code == OTHER_TRAINING:
         return _("This code is for another training: %(title)s.",
                  title=outcome.other.title if outcome.other else "")

@@ -8,24 +8,36 @@ is asked of the subject's adapter (webapp.trainings.attendance, webapp.branches.
 import datetime
 from decimal import Decimal
 
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from peewee import IntegrityError
 
+from ..accounts.models import LoginAttempt
+from ..accounts.services import attempts_wait
 from ..branches import attendance as activities
 from ..db import db, utcnow, write_transaction
 from ..errors import DomainError
 from ..trainings import attendance as trainings
 from ..trainings.geo import GEOFENCE_METRES
 from ..trainings.models import ScanReceipt
+from ..web import client_address
 from . import codes
 from .outcomes import (ALREADY_IN, ALREADY_OUT, CANCELLED, CHECKED_IN, CHECKED_OUT, CLOSED, EXCUSED,
-                       EXPIRED,
-                       INVALID, NOT_CHECKED_IN, NOT_OPEN, OTHER_TRAINING, TIME_MISMATCH, TOO_OLD,
-                       Outcome)
+                       EXPIRED, INVALID, NOT_CHECKED_IN, NOT_OPEN, OTHER_TRAINING, TIME_MISMATCH,
+                       TOO_MANY_CODES, TOO_OLD, WRONG_CODE, Outcome)
 
 ADAPTERS = {trainings.KIND: trainings, activities.KIND: activities}
 OFFLINE_MAX_DELAY = datetime.timedelta(hours=72)
 OFFLINE_CLOCK_SKEW = datetime.timedelta(minutes=2)
+# Wrong typed numbers are kept as failed attempts (the login's table), counted per person and
+# per client address: 10 and 30 in 10 minutes, then a wait (config TYPED_*, these when unset).
+# Both keys hold a space, which no typed login or request address has, so the sign-in's own
+# limits never count them, and typing a login cannot count against someone's typed codes.
+TYPED_MAX_WRONG = 10
+TYPED_MAX_WRONG_ADDRESS = 30
+TYPED_WRONG_WINDOW = datetime.timedelta(minutes=10)
+TYPED_FLAG_AFTER_WRONG = 3
+TYPED_ADDRESS = "typed code "
 
 
 def adapter_for(code):
@@ -134,15 +146,79 @@ def check_out(subject, user, at, method="qr", flags="", distance=None, adapter=t
     return record(adapter, subject, user, "out", at, method, "", flags, distance)
 
 
-def scan_typed(user, typed, at, device=""):
-    """Act on a typed 6-digit code: the person's trainings first, then their branches' activities."""
+def _wrong_typed_key(user):
+    return f"typed code:{user.id}"
+
+
+def _typed_address(address):
+    return (TYPED_ADDRESS + address)[:60] if address else None
+
+
+def typed_limits(config=None):
+    """The wrong-number limits: per person, per address, the window, and the flag's threshold."""
+    if config is None:
+        config = current_app.config if has_app_context() else {}
+    window = config.get("TYPED_WRONG_WINDOW_MINUTES")
+    return {"person": config.get("TYPED_MAX_WRONG_PERSON", TYPED_MAX_WRONG),
+            "address": config.get("TYPED_MAX_WRONG_ADDRESS", TYPED_MAX_WRONG_ADDRESS),
+            "window": datetime.timedelta(minutes=window) if window else TYPED_WRONG_WINDOW,
+            "flag_after": config.get("TYPED_FLAG_AFTER_WRONG", TYPED_FLAG_AFTER_WRONG)}
+
+
+def _minutes(wait):
+    return -(-wait // datetime.timedelta(minutes=1))
+
+
+def typed_wait(user, now, address="", limits=None):
+    """Return minutes to wait when the person, or anyone at this address, typed too many wrong
+    numbers lately, else 0."""
+    limits = limits or typed_limits()
+    waits = [attempts_wait(LoginAttempt.account == _wrong_typed_key(user), limits["person"],
+                           limits["window"], now)]
+    if address:
+        waits.append(attempts_wait(LoginAttempt.address == _typed_address(address),
+                                   limits["address"], limits["window"], now))
+    waits = [wait for wait in waits if wait]
+    return _minutes(max(waits)) if waits else 0
+
+
+def _wrong_lately(user, now, limits):
+    return (LoginAttempt.select().where(LoginAttempt.account == _wrong_typed_key(user),
+                                        LoginAttempt.created_at > now - limits["window"]).count())
+
+
+def scan_typed(user, typed, at, device="", address=None, limits=None):
+    """Act on a typed 6-digit code: the person's trainings first, then their branches' activities.
+
+    A number no screen showed lately is wrong (mistyped), one shown a few minutes ago has
+    expired; wrong numbers are counted per person and per client address (the request's when
+    `address` is None), so six digits cannot be guessed one after another. A check-in that
+    comes after several wrong numbers is flagged for review.
+    """
+    address = client_address() if address is None else address
+    limits = limits or typed_limits()
+    now = utcnow()
+    wait = typed_wait(user, now, address, limits)
+    if wait:
+        return Outcome(TOO_MANY_CODES, wait=wait)
+    expired = None
     for adapter in ADAPTERS.values():
         for subject in adapter.typed_candidates(user, at, adapter.TYPED_HORIZON):
             purpose = codes.match_typed(subject, typed, _unix(at))
             if purpose in adapter.PURPOSES:
                 code = codes.current_code(subject, purpose, _unix(at), adapter.KIND)
-                return scan(user, code, at, method="code", device=device)
-    return Outcome(EXPIRED)
+                flags = ""
+                if limits["flag_after"] and _wrong_lately(user, now, limits) >= limits["flag_after"]:
+                    flags = "after_wrong_codes"
+                return scan(user, code, at, method="code", device=device, extra_flags=flags)
+            shown = expired is None and codes.was_typed_code(subject, typed, _unix(at))
+            if shown in adapter.PURPOSES:
+                expired = Outcome(EXPIRED, adapter, subject)
+    if expired is not None:
+        return expired
+    LoginAttempt.create(account=_wrong_typed_key(user),
+                        address=_typed_address(address) or TYPED_ADDRESS.strip())
+    return Outcome(WRONG_CODE)
 
 
 def sync_offline(user, code, scanned_at, key, device="", now=None):

@@ -20,7 +20,8 @@ from ..trainings.services import for_person
 from ..trainings.models import Training
 from ..web import object_id, redirect_after_post, render
 from . import codes, pipeline, tickets
-from .outcomes import EXPIRED, INVALID, OTHER_TRAINING, Outcome, message
+from .outcomes import (EXPIRED, INVALID, OTHER_TRAINING, TOO_MANY_CODES, WRONG_CODE, Outcome,
+                       message)
 
 checkin_bp = Blueprint("checkin", __name__)
 
@@ -137,14 +138,19 @@ def result(kind):
 @access.login_required
 def typed():
     """Check in or out with the 6-digit code shown under the QR (a training's or an activity's)."""
-    error = None
+    error, status = None, 400
     if request.method == "POST":
         value = "".join(ch for ch in request.form.get("code", "") if "0" <= ch <= "9")
         if len(value) != 6:
             error = _("Type the 6 digits shown under the code on the screen.")
         else:
-            return _remember_result(pipeline.scan_typed(g.user, value, utcnow(), _device_id()))
-    return render("trainings/typed.html", error=error, status=400 if error else 200)
+            outcome = pipeline.scan_typed(g.user, value, utcnow(), _device_id())
+            if outcome.code not in (WRONG_CODE, TOO_MANY_CODES):
+                return _remember_result(outcome)
+            error = message(outcome)  # typed again on the same form
+            status = 429 if outcome.code == TOO_MANY_CODES else 400
+    return render("trainings/typed.html", error=error,
+                  status=status if error else 200)
 
 
 @checkin_bp.route("/scan")

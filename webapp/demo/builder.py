@@ -2,8 +2,9 @@
 
 The steps, in order: regions and firms, administrators, practitioners and firm directors,
 party branches, county review rules and targets, a year of trainings with their attendance,
-the branches' activities, what people logged themselves with its review, and the firms'
-monthly reports (with an inspection and a case recommended for the city's ten best). Each
+the branches' activities and party study, what people logged themselves with its review, and the firms'
+monthly reports (with an inspection and a case recommended for the city's ten best), and the
+service's quality (villages and their advisers, ratings, complaints). Each
 step lives in its own module; this one runs them and adds the reminders no service sends yet.
 """
 import datetime
@@ -23,7 +24,9 @@ from .data import CITY_ADMIN, COUNTIES, DEMO_PASSWORD, DEMO_PEOPLE, LOGIN_LABELS
 from .logbook import make_self_entries
 from .people import make_admins, make_branches, make_people, make_regions
 from .reports import make_reports
+from .quality import make_quality
 from .story import Story
+from .study import make_study
 
 RULE_FIELDS = ("max_public_hours_per_day", "outside_education_cap")
 
@@ -50,8 +53,10 @@ def load_demo(today=None):
         make_rules_and_targets(story)
         make_trainings(story)
         make_branch_activities(story)
+        make_study(story)
         make_self_entries(story)
         make_reports(story)
+        make_quality(story)
         make_reminders(story)
     return logins()
 

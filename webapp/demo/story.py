@@ -2,8 +2,10 @@
 
 The services stamp what they write with the present moment. The demo tells a year that has
 already happened, so after each service call it moves those stamps back to when the story
-says the thing happened: `backdate` for a row it knows, `happened_at` for the audit events
-and notifications a service wrote on the side. Only stamps move; no rule is recomputed here.
+says the thing happened: `backdate` for a row it knows, `happened_at` for the notifications a
+service wrote on the side. Audit events are never moved (the trail is append-only):
+`happened_at` has them written with the story's moment in the first place. Only stamps move;
+no rule is recomputed here.
 """
 import calendar
 import contextlib
@@ -12,7 +14,8 @@ import random
 
 from peewee import fn
 
-from ..accounts.models import AuditEvent, Notification
+from ..access import recorded_as
+from ..accounts.models import Notification
 from ..i18n import to_utc
 from .data import PHONE_PREFIXES
 
@@ -36,8 +39,7 @@ class Story:
         self.created = self.utc(self.since - datetime.timedelta(days=40), 10, 0)
         self.phones = set()
         self.licence_seq = {}
-        self._last_ids = {model: model.select(fn.MAX(model.id)).scalar() or 0
-                          for model in (AuditEvent, Notification)}
+        self._last_ids = {Notification: Notification.select(fn.MAX(Notification.id)).scalar() or 0}
 
     # -- the calendar ---------------------------------------------------------
 
@@ -112,15 +114,15 @@ class Story:
     def happened_at(self, moment, read_after=None):
         """Date the audit events and notifications written inside the block at `moment`.
 
-        With `read_after` (a timedelta), the notifications count as read that long after.
+        Audit events are append-only, so they are written with the moment and an address;
+        the notifications are dated afterwards. With `read_after` (a timedelta), the
+        notifications count as read that long after.
         """
-        yield
-        for model in (AuditEvent, Notification):
-            stamps = {"created_at": moment}
-            if model is AuditEvent:
-                stamps["address"] = self.address()
-            elif read_after is not None:
-                stamps["read_at"] = min(moment + read_after, self.cutoff)
-            last = self._last_ids[model]
-            if model.update(**stamps).where(model.id > last).execute():
-                self._last_ids[model] = model.select(fn.MAX(model.id)).scalar()
+        with recorded_as(moment, self.address()):
+            yield
+        stamps = {"created_at": moment}
+        if read_after is not None:
+            stamps["read_at"] = min(moment + read_after, self.cutoff)
+        last = self._last_ids[Notification]
+        if Notification.update(**stamps).where(Notification.id > last).execute():
+            self._last_ids[Notification] = Notification.select(fn.MAX(Notification.id)).scalar()

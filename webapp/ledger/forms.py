@@ -2,7 +2,7 @@
 import datetime
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -10,8 +10,10 @@ from flask_babel import gettext as _
 from ..accounts.models import Region
 from ..errors import DomainError
 from ..i18n import fmt_hours
-from ..inputs import clean_text
+from ..inputs import clean_text, decimal_or_none, parse_count
+from ..quality.village_models import Village
 from ..trainings.models import TrainingCategory
+from ..web import object_id
 from .kinds import CASE_STATUSES, CASE_TYPES, PUBLIC_SERVICE_TYPES, SELF_KINDS
 
 MIN_HOURS = Decimal("0.25")
@@ -19,9 +21,16 @@ MAX_HOURS = Decimal("12")
 ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
 PHONE_NUMBER = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")  # a mainland mobile number
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+DATE_RE = re.compile(r"^([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?$")
 MAX_TEXT = {"description": 500, "place": 120, "provider": 120, "case_number": 60, "topic": 200}
 MULTILINE = ("description",)
+# Evidence is what reviewers ask for: these kinds' forms show its field in view, never folded.
+EVIDENCE_IN_VIEW = ("public_service", "legal_aid")
+
+
+def evidence_in_view(kind, needs_evidence=False):
+    """Say whether a kind's form shows the evidence field in view (not under More)."""
+    return kind in EVIDENCE_IN_VIEW or needs_evidence
 
 
 def normal(value):
@@ -66,11 +75,8 @@ def clean_hours(value, field="hours"):
     text = normal(value).replace(",", ".")
     if not text:
         raise DomainError(_("Fill in the hours."), field=field)
-    try:
-        hours = Decimal(text)
-    except InvalidOperation:
-        raise DomainError(_("Hours must be a number, like 1.5."), field=field) from None
-    if not hours.is_finite():
+    hours = decimal_or_none(text)
+    if hours is None:
         raise DomainError(_("Hours must be a number, like 1.5."), field=field)
     if hours < MIN_HOURS or hours > MAX_HOURS:
         raise DomainError(_("Hours must be between %(low)s and %(high)s.",
@@ -142,12 +148,16 @@ def clean_entry(kind, data, user, today):
     if kind not in SELF_KINDS:
         raise DomainError(_("Choose what you are logging."), field="kind")
     if kind == "public_service":
+        day = clean_day(data.get("date"), today)
+        hours = clean_hours(data.get("hours"))
+        category = clean_choice(data.get("category"), PUBLIC_SERVICE_TYPES, "category",
+                                _("Choose the type of service."))
         return {
-            "date": clean_day(data.get("date"), today),
-            "hours": clean_hours(data.get("hours")),
+            "date": day,
+            "hours": hours,
             "count": 0,
-            "category": clean_choice(data.get("category"), PUBLIC_SERVICE_TYPES, "category",
-                                     _("Choose the type of service.")),
+            "category": category,
+            "village": clean_village(data.get("village"), category, user),
             "place": clean_note(data.get("place"), "place", _("the place")),
             "people_served": clean_people(data.get("people_served")),
             "description": clean_note(data.get("description"), "description",
@@ -191,11 +201,35 @@ def clean_entry(kind, data, user, today):
     }
 
 
-def clean_people(value):
-    """Return how many people were served (blank is None), or raise DomainError."""
+def clean_village(value, category, user):
+    """Return the id of the village a legal adviser's duty was at, or None.
+
+    Only village_adviser duty attaches to a village, one of the person's county. The field is
+    optional: blank means none; a form that does not send it at all (one kept offline from
+    before the field existed) attaches the duty to the village the person advises, when they
+    advise exactly one.
+    """
+    if category != "village_adviser":
+        return None
+    if value is None:
+        advised = list(Village.advised_by(user.id).where(Village.county == user.county_id)
+                       .limit(2))
+        return advised[0].id if len(advised) == 1 else None
     text = normal(value)
     if not text:
         return None
-    if not text.isdigit() or int(text) > 100000:
-        raise DomainError(_("People served must be a whole number."), field="people_served")
-    return int(text)
+    try:
+        village_id = object_id(text)
+    except ValueError:
+        village_id = None
+    found = village_id is not None and user.county_id and Village.of_county(
+        user.county_id).where(Village.id == village_id).exists()
+    if not found:
+        raise DomainError(_("Choose a village or community of your county."), field="village")
+    return village_id
+
+
+def clean_people(value):
+    """Return how many people were served (blank is None), or raise DomainError."""
+    return parse_count(normal(value), "people_served", _("People served"), 100000,
+                       invalid=_("People served must be a whole number."))

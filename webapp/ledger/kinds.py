@@ -8,6 +8,7 @@ KIND_LABELS = {
     "education": _l("Outside learning"),
     "training_credit": _l("Training"),
     "party_activity": _l("Party activity"),
+    "political_study": _l("Political study"),
 }
 STATUS_LABELS = {
     "pending": _l("Waiting for review"),
@@ -34,7 +35,7 @@ CASE_TYPES = {
 CASE_STATUSES = {"in_progress": _l("In progress"), "closed": _l("Closed")}
 # Filters on "My year": continuing education covers outside learning and training credits.
 KIND_GROUPS = {
-    "education": ("education", "training_credit"),
+    "education": ("education", "training_credit", "political_study"),
     "public_service": ("public_service",),
     "legal_aid": ("legal_aid",),
     "party_activity": ("party_activity",),

@@ -7,9 +7,11 @@ from peewee import (
 from ..accounts.models import Region, User
 from ..branches.models import BranchActivity
 from ..db import BaseModel, utcnow
+from ..quality.village_models import Village
 from ..trainings.models import Training
 
-KINDS = ("education", "public_service", "legal_aid", "party_activity", "training_credit")
+KINDS = ("education", "public_service", "legal_aid", "party_activity", "training_credit",
+         "political_study")
 STATUSES = ("pending", "approved", "declined", "withdrawn", "recorded")
 
 
@@ -18,7 +20,7 @@ class Entry(BaseModel):
     user = ForeignKeyField(User, backref="entries", on_delete="RESTRICT")
     kind = CharField(max_length=20, constraints=[Check(
         "kind IN ('education', 'public_service', 'legal_aid', 'party_activity', "
-        "'training_credit')")])
+        "'training_credit', 'political_study')")])
     date = DateField(index=True)
     hours = DecimalField(max_digits=6, decimal_places=2, default=0, constraints=[
         Check("hours >= 0 AND hours <= 200")])
@@ -36,6 +38,8 @@ class Entry(BaseModel):
     source = CharField(max_length=10, constraints=[Check("source IN ('system', 'self')")])
     training = ForeignKeyField(Training, null=True, on_delete="RESTRICT")
     activity = ForeignKeyField(BranchActivity, null=True, on_delete="RESTRICT")
+    # The village or community of a legal adviser's duty (public service, village_adviser).
+    village = ForeignKeyField(Village, null=True, backref="entries", on_delete="SET NULL")
     status = CharField(max_length=10, constraints=[Check(
         "status IN ('pending', 'approved', 'declined', 'withdrawn', 'recorded')")])
     reviewer = ForeignKeyField(User, null=True, on_delete="SET NULL")
@@ -46,7 +50,10 @@ class Entry(BaseModel):
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("user", "kind", "date"), False), (("status", "created_at"), False),
+        indexes = ((("user", "kind", "date"), False),
+                   # The review queue's order, and every column the count of entries waiting
+                   # for review reads (push.due.waiting_entries).
+                   (("status", "created_at", "source", "user", "date"), False),
                    # Every column the yearly totals read (targets.services.ledger_query), so
                    # they come from the index alone, one year's range of it.
                    (("user", "date", "kind", "status", "source", "hours", "count"), False))

@@ -1,5 +1,7 @@
 """Review: who may decide on which entries, the queue, approving and declining."""
 import datetime
+import math
+from dataclasses import dataclass
 
 from flask import current_app, url_for
 from flask_babel import force_locale, format_date
@@ -78,6 +80,38 @@ def queue(actor, kind=None, firm_id=None):
     if firm_id:
         query = query.where(User.firm == firm_id)
     return query.order_by(Entry.created_at, Entry.id)
+
+
+QUEUE_PAGE = 20   # entries a reviewer sees at once
+
+
+@dataclass
+class QueuePage:
+    """One page of the queue: its rows, the page's number, how many pages and entries wait."""
+    rows: list
+    number: int
+    pages: int
+    total: int
+    per_page: int = QUEUE_PAGE
+
+
+def pages_for(total, per_page=QUEUE_PAGE):
+    """How many pages `total` waiting entries take (at least one)."""
+    return max(1, math.ceil(total / per_page))
+
+
+def queue_counts(actor, kind=None, firm_id=None, page=1, per_page=QUEUE_PAGE):
+    """Where a page is in the queue, without its rows (the count line after a decision)."""
+    total = queue(actor, kind, firm_id).count()
+    pages = pages_for(total, per_page)
+    return QueuePage([], min(max(page or 1, 1), pages), pages, total, per_page)
+
+
+def queue_page(actor, kind=None, firm_id=None, page=1, per_page=QUEUE_PAGE):
+    """One page of the queue, oldest first; a page past the end gives the last one."""
+    counts = queue_counts(actor, kind, firm_id, page, per_page)
+    counts.rows = list(queue(actor, kind, firm_id).paginate(counts.number, per_page))
+    return counts
 
 
 def _notify(entry, author, decision, reason=""):

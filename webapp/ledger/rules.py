@@ -1,14 +1,15 @@
 """A county's ledger rules for a year: the daily public-service cap, outside learning, reviews."""
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import format_date
 from flask_babel import gettext as _
 from peewee import IntegrityError, fn
 
-from ..access import audit
+from ..access import audit, changed, snapshot
 from ..db import db, write_transaction
 from ..errors import DomainError
 from ..i18n import fmt_hours
+from ..inputs import decimal_or_none
 from .forms import normal
 from .models import Entry, ReviewRule
 
@@ -64,12 +65,8 @@ def clean_rule(data):
 
 def clean_hours_value(value, field, low, high):
     """Return hours between low and high in quarter hours, or raise DomainError."""
-    text = normal(value).replace(",", ".")
-    try:
-        hours = Decimal(text)
-    except InvalidOperation:
-        hours = None
-    if hours is None or not hours.is_finite() or hours < low or hours > high or (hours * 4) % 1:
+    hours = decimal_or_none(normal(value).replace(",", "."))
+    if hours is None or hours < low or hours > high or (hours * 4) % 1:
         raise DomainError(_("Give a number of hours between %(low)s and %(high)s, in quarter "
                             "hours.", low=fmt_hours(low), high=fmt_hours(high)), field=field)
     return hours.quantize(Decimal("0.01"))
@@ -79,6 +76,7 @@ def save_rule(actor, county, year, clean):
     """Create or update the county's rules for a year."""
     with write_transaction():
         rule = ReviewRule.get_or_none(ReviewRule.county == county.id, ReviewRule.year == year)
+        before = snapshot(rule, clean) if rule is not None else {}
         if rule is None:
             try:
                 with db.atomic():
@@ -88,5 +86,6 @@ def save_rule(actor, county, year, clean):
         for key, value in clean.items():
             setattr(rule, key, value)
         rule.save()
-        audit(actor, "review_rule.save", rule, county, {"year": year, **clean})
+        audit(actor, "review_rule.save", rule, county,
+              {"year": year, **clean, "changes": changed(before, snapshot(rule, clean))})
     return rule

@@ -12,8 +12,8 @@ from .forms import (MAX_HOURS, MIN_HOURS, clean_day, clean_entry, clean_hours, c
                     earliest_date, education_categories, has_id_number, parse_date)
 from .kinds import (CASE_STATUSES, CASE_TYPES, KIND_GROUPS, KIND_LABELS, METRIC_KIND,
                     PUBLIC_SERVICE_TYPES, SELF_KINDS, STATUS_LABELS)
-from .review import (approve, bulk_approve, can_review, decline, director_years, queue,
-                     reviewable, reviews_anything, version_of)
+from .review import (QUEUE_PAGE, approve, bulk_approve, can_review, decline, director_years,
+                     queue, queue_counts, queue_page, reviewable, reviews_anything, version_of)
 from .rules import check_day_cap, clean_rule, day_total, rule_for, save_rule
 
 __all__ = [
@@ -23,7 +23,7 @@ __all__ = [
     "earliest_date", "education_categories", "has_id_number", "parse_date",
     "CASE_STATUSES", "CASE_TYPES", "KIND_GROUPS", "KIND_LABELS", "METRIC_KIND",
     "PUBLIC_SERVICE_TYPES", "SELF_KINDS", "STATUS_LABELS",
-    "approve", "bulk_approve", "can_review", "decline", "director_years", "queue",
-    "reviewable", "reviews_anything", "version_of",
+    "QUEUE_PAGE", "approve", "bulk_approve", "can_review", "decline", "director_years",
+    "queue", "queue_counts", "queue_page", "reviewable", "reviews_anything", "version_of",
     "check_day_cap", "clean_rule", "day_total", "rule_for", "save_rule",
 ]

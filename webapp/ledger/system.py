@@ -1,4 +1,5 @@
-"""The one writer of system ledger entries: what a QR check-in or a branch's list records.
+"""The one writer of system ledger entries: what a QR check-in, a branch's list or a member's
+study records.
 
 A system entry is keyed by its source (`source_key`: a training's or an activity's id and the
 person's), so it is written once and then kept in step: `record` inserts it or brings the one
@@ -9,26 +10,31 @@ rules: an entry worth nothing (0 hours) is withdrawn, not kept as a 0-hour line.
 from ..db import insert_row, insert_row_then, utcnow
 from .models import Entry
 
-KINDS = ("training_credit", "party_activity")
+KINDS = ("training_credit", "party_activity", "political_study")
+# The source a system entry is keyed by, and the entry's column naming it (None: the key alone).
+SOURCES = {"training_credit": ("training", "training"), "party_activity": ("activity", "activity"),
+           "political_study": ("study", None)}
 # On a clash on the key, these columns take the new row's values.
 ON_CLASH = ("hours", "date", "category", "description", "place", "status", "updated_at")
 
 
 def source_key(kind, subject_id, user_id):
     """Return the idempotency key of the system entry for one person and one source."""
-    prefix = "training" if kind == "training_credit" else "activity"
-    return f"{prefix}:{subject_id}:{user_id}"
+    return f"{SOURCES[kind][0]}:{subject_id}:{user_id}"
 
 
 def values(kind, subject_id, user_id, day, hours, category, description, place, now=None):
     """Return the entry's row as insert_row takes it (also used inside a combined statement)."""
     now = now or utcnow()
-    source = "training" if kind == "training_credit" else "activity"
-    return {"user": user_id, "kind": kind, "date": day, "hours": hours,
-            "category": (category or "")[:40], "description": (description or "")[:4000],
-            "place": (place or "")[:120], "source": "system", source: subject_id,
-            "status": "recorded", "idempotency_key": source_key(kind, subject_id, user_id),
-            "created_at": now, "updated_at": now}
+    column = SOURCES[kind][1]
+    row = {"user": user_id, "kind": kind, "date": day, "hours": hours,
+           "category": (category or "")[:40], "description": (description or "")[:4000],
+           "place": (place or "")[:120], "source": "system",
+           "status": "recorded", "idempotency_key": source_key(kind, subject_id, user_id),
+           "created_at": now, "updated_at": now}
+    if column:
+        row[column] = subject_id
+    return row
 
 
 def record(row):

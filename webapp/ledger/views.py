@@ -2,7 +2,7 @@
 import datetime
 import uuid
 
-from flask import Blueprint, abort, flash, g, jsonify, request, send_file, url_for
+from flask import Blueprint, abort, flash, g, jsonify, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
@@ -10,12 +10,14 @@ from .. import access
 from ..accounts.models import Notification
 from ..db import utcnow
 from ..errors import Conflict, DomainError
-from ..web import is_htmx, redirect_after_post, render, xlsx_response
+from ..web import is_htmx, redirect_after_post, render, send_stored_file, xlsx_response
 from ..i18n import local_today
 from ..pwa import keep_offline
 from ..targets import services as targets
+from ..trainings import attendance
 from . import evidence as files
 from . import services, year as year_service
+from .forms import evidence_in_view
 from .models import Entry, Evidence
 
 ledger_bp = Blueprint("ledger", __name__, url_prefix="/ledger")
@@ -63,6 +65,8 @@ def _form_context(kind, data, error=None, field=None, entry=None):
         "ps_types": services.PUBLIC_SERVICE_TYPES, "case_types": services.CASE_TYPES,
         "case_statuses": services.CASE_STATUSES, "kind_labels": services.KIND_LABELS,
         "needs_evidence": kind == "education" and rule.education_needs_evidence,
+        "evidence_in_view": evidence_in_view(
+            kind, kind == "education" and rule.education_needs_evidence),
         "max_hours": services.MAX_HOURS, "min_hours": services.MIN_HOURS,
         "max_photos": files.MAX_PHOTOS,
         "pdf_mb": files.MAX_PDF_BYTES // (1024 * 1024),
@@ -231,17 +235,8 @@ def evidence_file(evidence_id):
     """Send an evidence file to someone who may see its entry (never from the web root)."""
     item = _evidence_row(evidence_id)
     thumb = request.args.get("size") == "thumb" and item.content_type != "application/pdf"
-    try:
-        response = send_file(files.path_for(item.stored_name, thumb=thumb),
-                             mimetype="image/jpeg" if thumb else item.content_type,
-                             download_name=item.original_name or item.stored_name,
-                             as_attachment=False, conditional=True, max_age=0)
-    except FileNotFoundError:
-        abort(404)
-    response.headers["Cache-Control"] = "private, max-age=86400"
-    if item.content_type != "application/pdf":
-        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return send_stored_file(files.path_for(item.stored_name, thumb=thumb), item.content_type,
+                            item.original_name or item.stored_name, thumb)
 
 
 # ------------------------------------------------------------------ review
@@ -254,10 +249,15 @@ def _queue_filters():
     return kind, firm_id, group
 
 
+def _queue_page_no():
+    page = request.values.get("page", type=access.object_id)
+    return page or 1
+
+
 def _queue_context():
     kind, firm_id, group = _queue_filters()
-    rows = list(services.queue(g.actor, kind, firm_id).limit(300))
-    total = services.queue(g.actor, kind, firm_id).count() if len(rows) == 300 else len(rows)
+    page = services.queue_page(g.actor, kind, firm_id, _queue_page_no())
+    rows, total = page.rows, page.total
     evidence = {}
     for item in Evidence.select().where(Evidence.entry.in_([r.id for r in rows] or [0])) \
             .order_by(Evidence.id):
@@ -268,11 +268,16 @@ def _queue_context():
         groups.setdefault(key, []).append(row)
     director_off = not services.reviews_anything(g.actor)
     firms = list(access.firms(g.actor).order_by(access.Firm.name))
-    return dict(groups=list(groups.values()), total=total, shown=len(rows), kind=kind,
+    return dict(groups=list(groups.values()), total=total, queue_at=page, kind=kind,
                 firm_id=firm_id, group=group, evidence=evidence, firms=firms,
                 director_off=director_off, now=utcnow(), version_of=services.version_of,
-                filters={"kind": kind or "", "firm": firm_id or "", "group": group},
+                filters=_queue_hidden(kind, firm_id, group, page.number),
                 **year_service.label_context())
+
+
+def _queue_hidden(kind, firm_id, group, page_no):
+    """What each decision form sends back, so the reviewer returns to the same page."""
+    return {"kind": kind or "", "firm": firm_id or "", "group": group, "page": page_no}
 
 
 @ledger_bp.route("/review")
@@ -284,8 +289,10 @@ def review_queue():
 
 def _back_to_queue():
     kind, firm_id, group = _queue_filters()
+    page_no = _queue_page_no()
     return url_for("ledger.review_queue", kind=kind or None, firm=firm_id or None,
-                   group=group if group != "person" else None)
+                   group=group if group != "person" else None,
+                   page=page_no if page_no > 1 else None)
 
 
 def _reviewable_entry(entry_id):
@@ -296,10 +303,11 @@ def _decided(row, error=None, status=200):
     """Answer a decision: the row's fragment for htmx, else back to where the reviewer was."""
     if is_htmx():
         kind, firm_id, group = _queue_filters()
+        page = services.queue_counts(g.actor, kind, firm_id, _queue_page_no())  # the count line
         return render("ledger/_decided.html", entry=row, error=error, status=status,
                       evidence={row.id: list(row.evidence.order_by(Evidence.id))},
-                      filters={"kind": kind or "", "firm": firm_id or "", "group": group},
-                      group=group, version_of=services.version_of,
+                      filters=_queue_hidden(kind, firm_id, group, _queue_page_no()),
+                      group=group, version_of=services.version_of, queue_at=page,
                       **year_service.label_context())
     if error:
         return render("error.html", code=status, message=error, status=status)
@@ -430,7 +438,14 @@ def my_year():
     as_of = min(today, datetime.date(year, 12, 31))
     progress = targets.progress_for([user], year, as_of).get(user.id, [])
     rows, more = year_service.page_of(g.actor, user, year, kind, status, page)
+    # Attended, credited nothing: with the trainings' lines (education, any status, page 1).
+    zero = []
+    if page == 1 and kind in (None, "education") and status is None:
+        for row in year_service.uncredited(user, year):
+            credit = attendance.assess_credit(row.training, row)
+            zero.append((row, credit, attendance.reasons_text(credit.reasons)))
     return render("ledger/year.html", "ledger/_year_list.html", year=year, years=years,
+                  uncredited=zero,
                   progress=progress, rows=rows, more=more, page_no=page, kind=kind, status_filter=status,
                   counts=year_service.counts(user, year), as_of=as_of, today=today,
                   sources=year_service.source_labels(rows, user.id),

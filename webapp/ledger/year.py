@@ -10,9 +10,9 @@ from peewee import fn
 from .. import access
 from ..accounts.models import Firm
 from ..branches.labels import ACTIVITY_LABELS
-from ..i18n import fmt_hours
+from ..i18n import fmt_hours, to_utc
 from ..targets import services as targets
-from ..trainings.models import Attendance, TrainingCategory
+from ..trainings.models import Attendance, Training, TrainingCategory
 from ..web import Bold, Sheet, workbook
 from . import services
 from .models import Entry
@@ -97,6 +97,22 @@ def page_of(actor, user, year, kind=None, status=None, page=1):
                 .order_by(Entry.date.desc(), Entry.id.desc())
                 .limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE))
     return rows[:PER_PAGE], len(rows) > PER_PAGE
+
+
+def uncredited(user, year):
+    """The year's trainings the person attended and was credited nothing for, oldest first.
+
+    They leave no ledger entry (an entry worth 0 hours is withdrawn), so My year lists them
+    apart, saying why (the reasons are the crediting rule's own: attendance.assess_credit).
+    """
+    start = to_utc(datetime.datetime(year, 1, 1))
+    end = to_utc(datetime.datetime(year + 1, 1, 1))
+    return list(Attendance.select(Attendance, Training).join(Training)
+                .where(Attendance.user == user.id, Attendance.status == "present",
+                       Attendance.checked_in_at.is_null(False), Attendance.credited_hours == 0,
+                       Training.status != "cancelled", Training.start_at >= start,
+                       Training.start_at < end)
+                .order_by(Training.start_at))
 
 
 def counts(user, year):

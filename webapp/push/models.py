@@ -60,3 +60,14 @@ class ReminderSent(BaseModel):
     class Meta:
         table_name = "reminder_sent"
         indexes = ((("user", "kind", "period"), True),)
+
+
+class NotificationMute(BaseModel):
+    """A kind of message a person switched off (a row means off; none means on)."""
+    user = ForeignKeyField(User, backref="notification_mutes", on_delete="CASCADE")
+    switch = CharField(max_length=20)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "notification_mute"
+        indexes = ((("user", "switch"), True),)

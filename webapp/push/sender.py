@@ -52,17 +52,27 @@ def drop_signed_out():
 
 def enqueue(notification):
     """Queue the notification for every push subscription of its person; return how many."""
-    subscriptions = [s.id for s in PushSubscription.select(PushSubscription.id).where(
-        PushSubscription.user == notification.user_id,
-        PushSubscription.id.not_in(signed_out()))]
-    if not subscriptions:
+    return enqueue_many([(notification.id, notification.user_id)])
+
+
+def enqueue_many(notes):
+    """Queue each (notification id, person id) for every push subscription of its person, in
+    a few statements for any number; return how many deliveries were queued."""
+    people = {user_id for _note, user_id in notes}
+    if not people:
         return 0
+    phones = {}
+    for sub_id, user_id in (PushSubscription.select(PushSubscription.id, PushSubscription.user)
+                            .where(PushSubscription.user.in_(list(people)),
+                                   PushSubscription.id.not_in(signed_out())).tuples()):
+        phones.setdefault(user_id, []).append(sub_id)
     now = utcnow()
-    PushDelivery.insert_many([
-        {"notification": notification.id, "subscription": sub_id, "status": "pending",
-         "attempts": 0, "next_attempt_at": now, "created_at": now} for sub_id in subscriptions
-    ]).on_conflict_ignore().execute()
-    return len(subscriptions)
+    rows = [{"notification": note_id, "subscription": sub_id, "status": "pending",
+             "attempts": 0, "next_attempt_at": now, "created_at": now}
+            for note_id, user_id in notes for sub_id in phones.get(user_id, ())]
+    for start in range(0, len(rows), BATCH):
+        PushDelivery.insert_many(rows[start:start + BATCH]).on_conflict_ignore().execute()
+    return len(rows)
 
 
 # ------------------------------------------------------------------ quiet hours
@@ -153,15 +163,27 @@ def claim(now, size=BATCH):
     return token, ids
 
 
-def payload_for(notification, user, config):
+def title_in(locale, titles):
+    """The pushes' title in a language, worked out once a drain per language."""
+    if locale not in titles:
+        with force_locale(locale):
+            titles[locale] = str(_("Grassroots Ledger"))
+    return titles[locale]
+
+
+def payload_for(notification, user, config, titles=None):
     """The JSON a phone's service worker shows: title, body, the page to open, icons."""
     static = current_app.static_url_path
-    with force_locale(user.locale or config["BABEL_DEFAULT_LOCALE"]):
-        title = _("Grassroots Ledger")
+    # The inbox's message marks itself read, then goes to its page; built from the URL map,
+    # as the sender runs from cron, outside any request.
+    opens = current_app.url_map.bind("localhost").build(
+        "inbox.open", {"notification_id": notification.id})
+    title = title_in(user.locale or config["BABEL_DEFAULT_LOCALE"],
+                     {} if titles is None else titles)
     return json.dumps({
         # A push service takes about 4 KB, encrypted: a long message is cut (the inbox has it all).
         "title": title, "body": notification.message[:MAX_BODY],
-        "url": notification.link or "/", "tag": f"n{notification.id}",
+        "url": opens, "tag": f"n{notification.id}",
         "icon": f"{static}/icons/icon-192.png", "badge": f"{static}/icons/badge-72.png",
     }, ensure_ascii=False)
 
@@ -182,14 +204,14 @@ def _jobs(token, config):
             .join(PushSubscription).switch(PushDelivery).join(Notification)
             .join(User, on=(Notification.user == User.id))
             .where(PushDelivery.claim == token, PushDelivery.status == "pending"))
-    signed = {}
+    signed, titles = {}, {}
     jobs = []
     for row in rows:
         sub = row.subscription
         jobs.append(Job(
             id=row.id, subscription_id=sub.id, attempts=row.attempts,
             info={"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}},
-            payload=payload_for(row.notification, row.notification.user, config),
+            payload=payload_for(row.notification, row.notification.user, config, titles),
             headers=vapid_headers(sub.endpoint, config, signed)))
     return jobs
 
@@ -199,7 +221,7 @@ def retry_after_seconds(value, now_epoch=None):
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return int(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -235,23 +257,19 @@ def backoff(attempts, retry_after=None):
 
 
 def record(token, outcomes, now):
-    """Write what the push services answered, only for rows this sender still holds."""
+    """Write what the push services answered, only for rows this sender still holds (the
+    sent and the gone in one statement each, whatever their number)."""
     report = Report()
     sent_at = utcnow()
+    sent, gone = [], []
     with write_transaction():
         for outcome in outcomes:
             job, status = outcome.job, outcome.status
             mine = (PushDelivery.id == job.id) & (PushDelivery.claim == token)
             if status is not None and 200 <= status < 300:
-                PushDelivery.update(status="sent", sent_at=sent_at, last_error="", claim="") \
-                    .where(mine).execute()
-                report.sent += 1
+                sent.append(job.id)
             elif status in (404, 410):
-                PushDelivery.update(status="gone", last_error=outcome.error, claim="") \
-                    .where(mine).execute()
-                PushSubscription.delete().where(
-                    PushSubscription.id == job.subscription_id).execute()
-                report.gone += 1
+                gone.append(outcome)
             elif (status is None or status == 429 or status >= 500) \
                     and job.attempts < MAX_ATTEMPTS:
                 wait = datetime.timedelta(seconds=backoff(job.attempts, outcome.retry_after))
@@ -264,6 +282,18 @@ def record(token, outcomes, now):
                 PushSubscription.update(last_error=outcome.error).where(
                     PushSubscription.id == job.subscription_id).execute()
                 report.failed += 1
+        for start in range(0, len(sent), BATCH):
+            report.sent += PushDelivery.update(status="sent", sent_at=sent_at, last_error="",
+                                               claim="").where(
+                PushDelivery.id.in_(sent[start:start + BATCH]),
+                PushDelivery.claim == token).execute()
+        for outcome in gone:
+            PushDelivery.update(status="gone", last_error=outcome.error, claim="").where(
+                PushDelivery.id == outcome.job.id, PushDelivery.claim == token).execute()
+        if gone:
+            PushSubscription.delete().where(PushSubscription.id.in_(
+                list({outcome.job.subscription_id for outcome in gone}))).execute()
+        report.gone = len(gone)
     return report
 
 

@@ -2,7 +2,8 @@
 
 Every figure comes from the module that owns its rule: firm quotas from reports.services,
 people's progress from targets.services, county series and behind lists from
-targets.dashboard, theme party days from branches.overview. An issued bulletin is never
+targets.dashboard, theme party days from branches.overview, service quality (people served,
+ratings, complaints, adviser coverage) from quality.figures. An issued bulletin is never
 rebuilt: it is read back from the JSON snapshot stored when it was issued.
 """
 import calendar
@@ -21,6 +22,7 @@ from ..db import db, utcnow
 from ..errors import Conflict, DomainError, NotAllowed
 from ..i18n import to_local
 from ..inputs import clean_text
+from ..quality import figures as quality
 from ..targets import dashboard
 from ..targets import services as target_services
 from .bulletin_models import Bulletin
@@ -104,7 +106,8 @@ def build(county, month, today):
             "trainings": trainings,
             "people": len(people), "behind_people": behind_people,
             "behind_people_total": len(behind), "behind_firms": behind_firms,
-            "no_theme_day": no_theme_day}
+            "no_theme_day": no_theme_day,
+            "quality": quality.bulletin_quality(county.id, firms, month, as_of, today)}
 
 
 def can_issue(actor, county):
@@ -155,6 +158,7 @@ def figures_of(bulletin):
     """
     data = json.loads(bulletin.data)
     data.setdefault("trainings", None)
+    data.setdefault("quality", None)
     return data
 
 

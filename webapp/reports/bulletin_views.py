@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from .. import access
 from ..errors import Conflict, DomainError
 from ..i18n import local_today, to_local
+from ..quality import figures as quality
 from ..targets import services as target_services
 from ..web import Sheet, redirect_after_post, render, xlsx_response
 from . import bulletin, services
@@ -46,10 +47,17 @@ def _contents(county, month, today):
     return bulletin.build(county, month, today), None
 
 
+def _quality_lines(figures):
+    """The quality section's lines, or None for a bulletin issued before it existed."""
+    section = figures.get("quality")
+    return quality.bulletin_lines(section) if section else None
+
+
 def _page(county, month, today, status=200, error=None, remarks=""):
     figures, issued = _contents(county, month, today)
     return render("bulletins/page.html", status=status, county=county, month=month,
                   figures=figures, issued=issued, error=error, remarks=remarks,
+                  quality_lines=_quality_lines(figures),
                   issuer=bulletin.issuer_name(issued) if issued else "",
                   as_of=datetime.date.fromisoformat(figures["as_of"]),
                   can_issue=issued is None and bulletin.can_issue(g.actor, county),
@@ -166,4 +174,14 @@ def _sheets(county, month, figures, issued):
     branches = Sheet(
         title=_("No theme party day"), heading=title, header=[_("Party branch")],
         rows=[[b["name"]] for b in figures["no_theme_day"]], widths=(40,))
-    return [firms, county_sheet, behind_firms, people, branches]
+    sheets = [firms, county_sheet, behind_firms, people, branches]
+    section = figures.get("quality")
+    if section:
+        rows = [list(line) for line in quality.bulletin_lines(section)]
+        rows += [[], [_("Firms with an upheld complaint this year"), "", ""]]
+        rows += ([[f["name"], "", f["upheld"]] for f in section["upheld_firms"]]
+                 or [[_("None: every firm has zero complaints"), "", ""]])
+        sheets.append(Sheet(title=_("Service quality"), heading=title,
+                            header=[_("Figure"), _("This month"), _("Year so far")],
+                            rows=rows, widths=(44, 14, 14)))
+    return sheets

@@ -3,7 +3,7 @@ the firm's reporter, and the county's queue."""
 import functools
 import uuid
 
-from flask import Blueprint, abort, flash, g, jsonify, request, send_file, url_for
+from flask import Blueprint, flash, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from .. import access
@@ -12,7 +12,7 @@ from ..errors import DomainError
 from ..i18n import local_today
 from ..inputs import parse_year
 from ..ledger import evidence as files
-from ..web import redirect_after_post, render
+from ..web import redirect_after_post, render, send_stored_file
 from . import inspections, quota, services
 from .models import FirmReport, FirmReportAttachment
 
@@ -218,17 +218,8 @@ def attachment(attachment_id):
     item = _attachment(attachment_id)
     pdf = item.content_type == "application/pdf"
     thumb = request.args.get("size") == "thumb" and not pdf
-    try:
-        response = send_file(services.attachment_path(item, thumb=thumb),
-                             mimetype="image/jpeg" if thumb else item.content_type,
-                             download_name=item.original_name or item.stored_name,
-                             as_attachment=False, conditional=True, max_age=0)
-    except FileNotFoundError:
-        abort(404)
-    response.headers["Cache-Control"] = "private, max-age=86400"
-    if not pdf:
-        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return send_stored_file(services.attachment_path(item, thumb=thumb), item.content_type,
+                            item.original_name or item.stored_name, thumb)
 
 
 @reports_bp.route("/files/<int:attachment_id>/remove", methods=["POST"])

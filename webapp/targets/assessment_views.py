@@ -8,6 +8,7 @@ from ..errors import DomainError
 from ..i18n import local_today
 from ..inputs import parse_year
 from ..ledger import year as ledger_year
+from ..quality import figures as quality
 from ..web import redirect_after_post, render, xlsx_response
 from . import assessment as service
 from . import services
@@ -33,13 +34,16 @@ def _context(today, year):
 def _person_page(person, today, year, status=200, error=None, form=None):
     data = service.person_dossier(person, year, today)
     return render("assessment/person.html", status=status, dossier=data, error=error,
-                  form=form or {}, **_context(today, year))
+                  form=form or {}, quality_of={person.id: quality.subject_section(
+                      quality.for_person(person, year))}, **_context(today, year))
 
 
 def _firm_page(firm, today, year, status=200, error=None, form=None):
     data = service.firm_dossier(firm, year, today)
     return render("assessment/firm.html", status=status, data=data, error=error,
-                  form=form or {}, **_context(today, year))
+                  form=form or {},
+                  firm_quality=quality.subject_section(quality.for_firm(firm, year)),
+                  **_context(today, year))
 
 
 @home_bp.route("/assessment/person/<int:user_id>")
@@ -60,7 +64,8 @@ def assessment_person_xlsx(user_id):
     year = _year(today)
     data = service.person_dossier(person, year, today)
     name = _("Annual assessment %(year)d", year=year) + f" {person.name}.xlsx"
-    return xlsx_response(name, service.person_sheets(data))
+    return xlsx_response(name, list(service.person_sheets(data)) + [quality.subject_sheet(
+        person.name, quality.for_person(person, year), year)])
 
 
 @home_bp.route("/assessment/firm/<int:firm_id>")
@@ -81,7 +86,8 @@ def assessment_firm_xlsx(firm_id):
     year = _year(today)
     data = service.firm_dossier(firm, year, today)
     name = _("Annual assessment %(year)d", year=year) + f" {firm.name}.xlsx"
-    return xlsx_response(name, service.firm_sheets(data))
+    return xlsx_response(name, list(service.firm_sheets(data)) + [quality.subject_sheet(
+        firm.name, quality.for_firm(firm, year), year)])
 
 
 @home_bp.route("/assessment/firm/<int:firm_id>/print")
@@ -94,7 +100,10 @@ def assessment_firm_print(firm_id):
     people = list(services.active_practitioners(User.select().where(User.firm == firm.id))
                   .order_by(User.name))
     dossiers = [service.person_dossier(person, year, today) for person in people]
-    return render("assessment/batch.html", firm=firm, dossiers=dossiers, **_context(today, year))
+    return render("assessment/batch.html", firm=firm, dossiers=dossiers,
+                  quality_of={p.id: quality.subject_section(quality.for_person(p, year))
+                              for p in people},
+                  **_context(today, year))
 
 
 def _form():

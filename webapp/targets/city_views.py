@@ -7,6 +7,7 @@ from ..accounts.models import Region
 from ..errors import DomainError
 from ..i18n import local_today
 from ..inputs import parse_count, parse_year
+from ..quality import figures as quality
 from ..web import Sheet, redirect_after_post, render, xlsx_response
 from . import city as city_figures
 from . import services
@@ -80,6 +81,8 @@ def city():
     city_region = Region.get_by_id(g.actor.grant.region_id)
     rows, progress = comparison(today.year, today)
     return render("home/city.html", today=today, city=city_region, rows=rows,
+                  quality_rows=quality.city_rows([r.county for r in rows], today),
+                  quality_header=quality.city_header(),
                   metrics=services.PERSON_METRICS, labels=services.METRIC_LABELS,
                   status_labels=services.STATUS_LABELS, counts=services.status_counts(progress),
                   people_count=len(progress), branches=access.branches(g.actor).count())
@@ -107,7 +110,8 @@ def city_export():
     sheet = Sheet(title=_("Counties"), header=comparison_header(),
                   rows=city_figures.comparison_sheet_rows(rows),
                   heading=_("Counties compared, %(year)d so far", year=today.year))
-    return xlsx_response(f"counties-{today.year}.xlsx", [sheet])
+    service = quality.city_sheet(quality.city_rows([r.county for r in rows], today), today)
+    return xlsx_response(f"counties-{today.year}.xlsx", [sheet, service])
 
 
 def progress_header():

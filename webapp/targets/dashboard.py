@@ -25,11 +25,11 @@ BEHIND = ("behind", "at_risk")
 ON_TRACK = ("done", "on_track")
 # Which ledger kinds feed each personal metric, and whether it sums hours or cases.
 METRIC_KINDS = {
-    "education_hours": (("education", "training_credit"), "hours"),
+    "education_hours": (("education", "training_credit", "political_study"), "hours"),
     "public_service_hours": (("public_service",), "hours"),
     "legal_aid_cases": (("legal_aid",), "count"),
 }
-HOUR_KINDS = ("education", "training_credit", "public_service")
+HOUR_KINDS = ("education", "training_credit", "political_study", "public_service")
 SORT_KEYS = ("name",) + services.PERSON_METRICS
 SERIES_LABELS = {
     "this_year": _l("This year"),
@@ -207,7 +207,7 @@ def behind_list(people, progress, firm_id=None, metric=None, status=None, firms=
 
     rows = _rows(people, progress, firms, keep)
     rows.sort(key=lambda r: (-r.share, -r.progress.shortfall, r.person.name,
-                             services.PERSON_METRICS.index(r.metric)))
+                             services.ALL_PERSON_METRICS.index(r.metric)))
     return rows
 
 

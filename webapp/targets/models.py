@@ -9,7 +9,7 @@ from ..db import BaseModel, utcnow
 
 METRICS = ("education_hours", "public_service_hours", "legal_aid_cases", "county_trainings",
            "info_reports", "typical_cases", "theme_days", "practitioners_per_10k",
-           "average_age")
+           "average_age", "political_study_hours")
 
 
 class Target(BaseModel):
@@ -18,7 +18,7 @@ class Target(BaseModel):
     metric = CharField(max_length=30, constraints=[Check(
         "metric IN ('education_hours', 'public_service_hours', 'legal_aid_cases', "
         "'county_trainings', 'info_reports', 'typical_cases', 'theme_days', "
-        "'practitioners_per_10k', 'average_age')")])
+        "'practitioners_per_10k', 'average_age', 'political_study_hours')")])
     region = ForeignKeyField(Region, null=True, on_delete="CASCADE")
     firm = ForeignKeyField(Firm, null=True, on_delete="CASCADE")
     value = DecimalField(max_digits=8, decimal_places=2, constraints=[Check("value >= 0")])

@@ -15,6 +15,10 @@ from ..trainings.models import Training
 from .models import Target
 
 PERSON_METRICS = ("education_hours", "public_service_hours", "legal_aid_cases")
+# Targets within a personal target, shown (after the three) only where a scope sets one above
+# zero: political study is part of the continuing-education hours (seed 000 三).
+SUB_METRICS = ("political_study_hours",)
+ALL_PERSON_METRICS = PERSON_METRICS + SUB_METRICS
 DEFAULTS = {
     "education_hours": (Decimal(40), "001 五(一)"),
     "public_service_hours": (Decimal(36), "001 五(三)"),
@@ -23,6 +27,7 @@ DEFAULTS = {
     "info_reports": (Decimal(3), "001 五(三)"),
     "typical_cases": (Decimal(1), "001 五(三)"),
     "theme_days": (Decimal(12), "000 三"),
+    "political_study_hours": (Decimal(0), "000 三"),
     "practitioners_per_10k": (Decimal("2.3"), "002 二(二)"),
     "average_age": (Decimal(50), "000 五"),
 }
@@ -34,6 +39,7 @@ METRIC_LABELS = {
     "info_reports": _l("Information reports"),
     "typical_cases": _l("Typical cases"),
     "theme_days": _l("Theme party days"),
+    "political_study_hours": _l("Political study (within continuing education)"),
     "practitioners_per_10k": _l("Practitioners per 10,000 residents"),
     "average_age": _l("Average age (below)"),
 }
@@ -260,7 +266,8 @@ def recent_start(year, today):
 
 
 def progress_for(users, year, today, targets=None, cap=None, totals=None):
-    """Return {user_id: [Progress, ...]} for the three personal targets.
+    """Return {user_id: [Progress, ...]} for the three personal targets, then each sub-target
+    (political study) whose target for the person is above zero.
 
     `totals` (from ledger_totals) may be given when a caller has aggregated many people at once.
     """
@@ -284,16 +291,20 @@ def progress_for(users, year, today, targets=None, cap=None, totals=None):
         def pick(kind):
             return mine.get(kind, zero)
 
-        edu, train = pick("education"), pick("training_credit")
+        edu, train, study = pick("education"), pick("training_credit"), pick("political_study")
         outside_done = min(edu[3], user_cap)
-        education = (outside_done + train[0], edu[1] + train[1], edu[2] + train[2])
+        education = (outside_done + train[0] + study[0], edu[1] + train[1] + study[1],
+                     edu[2] + train[2] + study[2])
         figures = {
             "education_hours": education,
             "public_service_hours": pick("public_service")[:3],
             "legal_aid_cases": pick("legal_aid")[:3],
+            "political_study_hours": study[:3],
         }
         rows = []
-        for metric in PERSON_METRICS:
+        for metric in ALL_PERSON_METRICS:
+            if metric in SUB_METRICS and not tg[metric][0]:
+                continue
             done, pending, recent = figures[metric]
             target = _quarter(tg[metric][0] * share)
             expected = _quarter(target * elapsed / total) if total else target
@@ -342,7 +353,8 @@ def status_counts(progress_by_user):
     counts = {m: {s: 0 for s in STATUS_LABELS} for m in PERSON_METRICS}
     for rows in progress_by_user.values():
         for row in rows:
-            counts[row.metric][row.status] += 1
+            if row.metric in counts:
+                counts[row.metric][row.status] += 1
     return counts
 
 

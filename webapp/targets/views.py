@@ -6,13 +6,16 @@ from flask_babel import gettext as _
 from peewee import fn
 
 from .. import access
-from ..accounts.models import Firm, Notification, Region
+from ..accounts.models import Firm, Region
 from ..branches import overview as branch_overview
 from ..db import utcnow
 from ..web import Sheet, object_id, render, xlsx_response
-from ..i18n import local_today, to_local
+from ..i18n import local_today, to_utc
 from ..ledger.models import Entry
+from ..push import inbox
+from ..quality import figures as quality
 from ..reports import quota as reports
+from ..trainings import attendance
 from ..trainings import services as trainings
 from ..trainings.models import Training
 from . import assessment, dashboard, services
@@ -27,17 +30,21 @@ def practitioner():
     user = g.user
     today = local_today()
     now = utcnow()
-    upcoming = list(trainings.upcoming_for(user, now, days=7).limit(3))
+    # Today's trainings stay after they end: the person sees they are checked in (or out).
+    midnight = to_utc(datetime.datetime.combine(today, datetime.time()))
+    upcoming = list(trainings.upcoming_for(user, now, days=7, ended_since=midnight).limit(3))
+    rows = attendance.own_rows(user, upcoming)
+    states = {t.id: attendance.person_state(t, rows.get(t.id), now) for t in upcoming}
     progress = services.progress_for([user], today.year, today).get(user.id, [])
     counts = dict(access.entries(g.actor, Entry)
                   .where(Entry.user == user.id, Entry.status.in_(("pending", "declined")))
                   .select(Entry.status, fn.COUNT(Entry.id)).group_by(Entry.status).tuples())
-    notes = list(Notification.select().where(Notification.user == user,
-                                             Notification.read_at.is_null())
-                 .order_by(Notification.created_at.desc()).limit(3))
+    notes = inbox.latest_unread(user)
     return render("home/practitioner.html", today=today, upcoming=upcoming, progress=progress,
+                  attendance=rows, states=states,
+                  checkout_opens={t.id: attendance.checkout_window(t)[0] for t in upcoming},
                   pending=counts.get("pending", 0), declined=counts.get("declined", 0),
-                  notes=notes, is_today=lambda t: to_local(t.start_at).date() == today,
+                  notes=notes, is_today=lambda t: trainings.runs_on(t, today),
                   rectifications=assessment.open_rectifications(user, today),
                   result_labels=assessment.RESULT_LABELS)
 
@@ -163,7 +170,8 @@ def county():
                   counts=services.status_counts(progress), people_count=len(people),
                   behind=rows[:DASHBOARD_BEHIND], behind_total=len(rows), filters=filters,
                   firms=firms, firm_rows=firm_rows, sort=sort,
-                  chart_metric=chart_metric, chart=dashboard.chart_svg(series))
+                  chart_metric=chart_metric, chart=dashboard.chart_svg(series),
+                  quality=quality.county_card(county_row.id, today))
 
 
 @home_bp.route("/county/behind")
@@ -231,3 +239,14 @@ def county_firms_export():
                   heading=_("Firms, %(county)s", county=county_row.name),
                   above=[[_("As of"), today], []])
     return xlsx_response(f"firms-{today.isoformat()}.xlsx", [sheet])
+
+
+@home_bp.route("/county/quality.xlsx")
+@access.roles_required("county_admin", "city_admin")
+def county_quality_export():
+    """The service-quality card as .xlsx: the year so far and who had complaints upheld."""
+    today = local_today()
+    county_row = _county_scope()
+    card = quality.county_card(county_row.id, today)
+    return xlsx_response(f"quality-{today.isoformat()}.xlsx",
+                         quality.county_sheets(county_row.name, card, today))

@@ -5,6 +5,7 @@ docstring for the adapter's names): load, title, cancelled, on_list, window, pre
 existing, check_in, check_out, typed_candidates, recent_names, live_counts, distance.
 """
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -75,24 +76,58 @@ def resolve_static(training, at):
 
 # ------------------------------------------------------------------ crediting
 
-def compute_credit(training, attendance):
-    """Return (credited hours, needs review) for an attendance row."""
+# Why a row is credited less than the training's hours (Credit.reasons).
+LATE, LEFT_EARLY, NO_CHECKOUT = "late", "left_early", "no_checkout"
+REASON_LABELS = {
+    LATE: _l("arrived late"),
+    LEFT_EARLY: _l("left early"),
+    NO_CHECKOUT: _l("did not check out"),
+}
+
+
+def reasons_text(reasons):
+    """Say the reasons of a Credit in words: 'arrived late and left early'."""
+    words = [str(REASON_LABELS[reason]) for reason in reasons]
+    if len(words) > 1:
+        return _("%(first)s and %(second)s", first=words[0], second=words[1])
+    return words[0] if words else ""
+
+
+@dataclass(frozen=True)
+class Credit:
+    """A row's credit: the hours, whether staff must look at it, and why it is short."""
+    hours: Decimal
+    needs_review: bool = False
+    reasons: tuple = ()
+
+
+def assess_credit(training, attendance):
+    """Return the Credit of an attendance row: its hours, review flag and reasons."""
     if attendance.status != "present" or attendance.checked_in_at is None:
-        return Decimal("0.00"), False
+        return Credit(Decimal("0.00"))
     credit = Decimal(training.credit_hours)
     out = attendance.checked_out_at
     if training.checkout_required and out is None:
-        return Decimal("0.00"), True
+        return Credit(Decimal("0.00"), True, (NO_CHECKOUT,))
     on_time = not is_late(training, attendance.checked_in_at)
     out_ok = out is None or out >= checkout_window(training)[0]
     if on_time and out_ok:
-        return credit.quantize(Decimal("0.01")), False
+        return Credit(credit.quantize(Decimal("0.01")))
+    reasons = tuple(reason for reason, short in ((LATE, not on_time), (LEFT_EARLY, not out_ok))
+                    if short)
     begin = max(attendance.checked_in_at, training.start_at)
     finish = min(out or training.end_at, training.end_at)
     overlap = max((finish - begin).total_seconds(), 0)
     duration = (training.end_at - training.start_at).total_seconds()
     share = Decimal(overlap) / Decimal(duration)
-    return min(quarter_hours_down(credit * share), credit).quantize(Decimal("0.01")), False
+    return Credit(min(quarter_hours_down(credit * share), credit).quantize(Decimal("0.01")),
+                  False, reasons)
+
+
+def compute_credit(training, attendance):
+    """Return (credited hours, needs review) for an attendance row."""
+    credit = assess_credit(training, attendance)
+    return credit.hours, credit.needs_review
 
 
 def credit_entry(training, attendance, hours, now=None):
@@ -190,6 +225,32 @@ def existing(training, user):
 def present(row):
     """Say whether a row shows the person checked in."""
     return row is not None and row.checked_in_at is not None
+
+
+def own_rows(user, trainings):
+    """The person's attendance rows for these trainings, by training id."""
+    ids = [t.id for t in trainings]
+    if not ids:
+        return {}
+    return {row.training_id: row for row in
+            Attendance.select().where(Attendance.user == user.id, Attendance.training.in_(ids))}
+
+
+def person_state(training, row, now):
+    """What a person's home offers for a training now, from their row and the windows.
+
+    'check_in' (not in yet, check-in not closed), 'closed' (never checked in), 'in' (checked
+    in, check-out not open yet), 'check_out' (check-out open), 'no_checkout' (check-out
+    closed without one), 'done' (nothing more to do), 'excused'.
+    """
+    if row is not None and row.status == "excused":
+        return "excused"
+    if not present(row):
+        return "closed" if now > checkin_window(training)[1] else "check_in"
+    if training.checkout_required and row.checked_out_at is None:
+        opens, closes = checkout_window(training)
+        return "in" if now < opens else ("check_out" if now <= closes else "no_checkout")
+    return "done"
 
 
 def _farthest(kept, metres):

@@ -6,6 +6,7 @@ from ..access import audit
 from ..accounts.models import Region
 from ..db import db
 from ..errors import DomainError
+from ..inputs import clean_text
 from .models import Training, TrainingCategory
 
 DEFAULT_CATEGORIES = [("政治理论", "Political theory"), ("业务技能", "Professional skills"),
@@ -110,15 +111,13 @@ def category_name(category, english):
 
 def clean_category(data):
     """Validate a category form; return {'name', 'name_en'} or raise DomainError."""
-    name = " ".join((data.get("name") or "").split())
-    name_en = " ".join((data.get("name_en") or "").split())
-    if not name:
-        raise DomainError(_("Fill in the Chinese name."), field="name")
-    if len(name) > 60:
-        raise DomainError(_("The Chinese name is too long (at most 60 characters)."), field="name")
-    if len(name_en) > 60:
-        raise DomainError(_("The English name is too long (at most 60 characters)."),
-                          field="name_en")
+    name = " ".join(clean_text(
+        data.get("name"), "name", _("the Chinese name"), 60, required=True,
+        missing=_("Fill in the Chinese name."),
+        too_long=_("The Chinese name is too long (at most 60 characters).")).split())
+    name_en = " ".join(clean_text(
+        data.get("name_en"), "name_en", _("the English name"), 60,
+        too_long=_("The English name is too long (at most 60 characters).")).split())
     return {"name": name, "name_en": name_en}
 
 

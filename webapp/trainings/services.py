@@ -1,15 +1,17 @@
 """Training rules: who a training is for, and creating, changing and cancelling trainings."""
 import datetime
 import secrets
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import gettext as _
 
-from ..access import audit
+from ..access import audit, changed, snapshot
 from ..accounts.models import Firm, Region, RoleGrant, User
 from ..db import db, utcnow
 from ..errors import DomainError
-from ..hours import is_quarter_hours
+from ..hours import QUARTER
+from ..i18n import to_local
+from ..inputs import clean_text, parse_decimal
 from . import geo
 from .models import Training, TrainingFirm, TrainingPerson
 
@@ -31,10 +33,19 @@ def for_person(user):
         | ((Training.audience == "people") & Training.id.in_(in_people)))
 
 
-def upcoming_for(user, now, days=7):
-    """The person's scheduled trainings from now (or still running) to `days` ahead."""
+def runs_on(training, day):
+    """Say whether a training runs on a local day: one that began before midnight and goes on
+    after it is that day's too (the home still offers its check-in)."""
+    return to_local(training.start_at).date() <= day <= to_local(training.end_at).date()
+
+
+def upcoming_for(user, now, days=7, ended_since=None):
+    """The person's scheduled trainings from now (or still running) to `days` ahead.
+
+    `ended_since` also keeps those that ended after it (the home keeps today's).
+    """
     return (for_person(user)
-            .where(Training.status == "scheduled", Training.end_at >= now,
+            .where(Training.status == "scheduled", Training.end_at >= (ended_since or now),
                    Training.start_at <= now + datetime.timedelta(days=days))
             .order_by(Training.start_at))
 
@@ -110,11 +121,9 @@ def clean_training(data, categories, firms, people, to_utc):
     `firms` and `people` are the choices the admin may pick from; `to_utc` converts a naive local
     datetime to naive UTC.
     """
-    title = (data.get("title") or "").strip()
-    if not title:
-        raise DomainError(_("Fill in the title."), field="title")
-    if len(title) > 200:
-        raise DomainError(_("The title is too long (at most 200 characters)."), field="title")
+    title = clean_text(data.get("title"), "title", _("the title"), 200, required=True,
+                       missing=_("Fill in the title."),
+                       too_long=_("The title is too long (at most 200 characters)."))
     category = next((c for c in categories if str(c.id) == str(data.get("category_id") or "")), None)
     if category is None:
         raise DomainError(_("Choose a category."), field="category_id")
@@ -130,17 +139,12 @@ def clean_training(data, categories, firms, people, to_utc):
                           field="start") from None
     if end <= start:
         raise DomainError(_("The end time must be after the start time."), field="end")
-    place = (data.get("place") or "").strip()
-    if len(place) > 200:
-        raise DomainError(_("The place is too long (at most 200 characters)."), field="place")
-    try:
-        credit = Decimal(str(data.get("credit_hours") or "").strip())
-    except InvalidOperation:
-        credit = None
-    if credit is None or not credit.is_finite() or credit <= 0 or credit > 24 \
-            or not is_quarter_hours(credit):
-        raise DomainError(_("Credit hours must be between 0.25 and 24, in quarter hours."),
-                          field="credit_hours")
+    place = clean_text(data.get("place"), "place", _("the place"), 200,
+                       too_long=_("The place is too long (at most 200 characters)."))
+    credit_message = _("Credit hours must be between 0.25 and 24, in quarter hours.")
+    credit = parse_decimal(data.get("credit_hours"), "credit_hours", _("Credit hours"), QUARTER,
+                           Decimal(24), step=QUARTER, required=True, invalid=credit_message,
+                           missing=credit_message)
     latitude, longitude = clean_venue(data.get("latitude"), data.get("longitude"))
     audience = data.get("audience") or "region"
     if audience not in ("region", "firms", "people"):
@@ -212,14 +216,22 @@ def _getlist(data, name):
 def save_training(actor, region, clean, training=None):
     """Create or update a training with its audience."""
     fields = {k: v for k, v in clean.items() if k not in ("firms", "people")}
+    detail = {}
     with db.atomic():
         if training is None:
             training = Training.create(organiser=region, created_by=actor,
                                        secret=secrets.token_hex(32), **fields)
             action = "training.create"
         else:
+            before = dict(snapshot(training, fields), firms=sorted(
+                r.firm_id for r in TrainingFirm.select().where(TrainingFirm.training == training)),
+                people=sorted(r.user_id for r in TrainingPerson.select().where(
+                    TrainingPerson.training == training)))
             for key, value in fields.items():
                 setattr(training, key, value)
+            detail["changes"] = changed(before, dict(
+                snapshot(training, fields), firms=sorted(f.id for f in clean["firms"]),
+                people=sorted(p.id for p in clean["people"])))
             training.updated_at = utcnow()
             training.save()
             TrainingFirm.delete().where(TrainingFirm.training == training).execute()
@@ -229,7 +241,7 @@ def save_training(actor, region, clean, training=None):
             TrainingFirm.create(training=training, firm=firm)
         for person in clean["people"]:
             TrainingPerson.create(training=training, user=person)
-        audit(actor, action, training, training.organiser_id, {"title": training.title})
+        audit(actor, action, training, training.organiser_id, {"title": training.title, **detail})
     return training
 
 

@@ -180,7 +180,10 @@ def mine():
 
 
 def _ics_text(value):
-    return (value or "").replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    """Text for an iCalendar value: one line (no control characters), RFC 5545 escapes."""
+    text = (value or "").replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(c for c in text if c in "\t\n" or not (c < " " or c == "\x7f"))
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 @trainings_bp.route("/trainings/<int:training_id>/calendar.ics")
@@ -341,6 +344,7 @@ def flag_label(flag):
         "no_checkout": _("no check-out"),
         "left_early": _("left early"),
         "far": _("far from the venue"),
+        "after_wrong_codes": _("after several wrong typed numbers"),
     }.get(flag, flag)
 
 

@@ -122,7 +122,35 @@ def _cell_text(value):
     return text[:MAX_CELL]
 
 
-def table(sheets):
+@dataclass(frozen=True)
+class Layout:
+    """What one kind of imported list looks like: its columns, which must be there, how a
+    header text names a column, and how its messages name what the rows are."""
+    fields: tuple
+    required: tuple
+    match_header: object        # callable(texts) -> {column index: field}
+    labels: object              # callable() -> {field: label}
+    headers: dict               # field -> the template's header text
+    max_rows: int
+    too_many: object            # callable(max_rows) -> message
+    no_rows: object             # callable() -> message
+
+
+def _people_too_many(n):
+    return _("The file has more than %(n)d people. Split it into files of at most %(n)d rows.",
+             n=n)
+
+
+def _no_people():
+    return _("The file has column headers but no people under them.")
+
+
+ROSTER = Layout(fields=FIELDS, required=REQUIRED, match_header=match_header,
+                labels=field_labels, headers=TEMPLATE_HEADERS, max_rows=MAX_ROWS,
+                too_many=_people_too_many, no_rows=_no_people)
+
+
+def table(sheets, layout=ROSTER):
     """Find the header row in the first sheet that has one and collect the non-blank rows."""
     best = {}
     for rows in sheets:
@@ -135,10 +163,10 @@ def table(sheets):
                 if not any(texts):
                     continue
                 seen += 1
-                mapping = match_header(texts)
-                if all(name in mapping.values() for name in REQUIRED):
+                mapping = layout.match_header(texts)
+                if all(name in mapping.values() for name in layout.required):
                     header = mapping
-                    result.columns = [n for n in FIELDS if n in mapping.values()]
+                    result.columns = [n for n in layout.fields if n in mapping.values()]
                     result.ignored = [t for i, t in enumerate(texts) if t and i not in mapping]
                     continue
                 if len(mapping) > len(best):
@@ -151,18 +179,17 @@ def table(sheets):
                 result.blank_rows += 1
                 continue
             result.rows.append((line, record))
-            if len(result.rows) > MAX_ROWS:
-                raise DomainError(_("The file has more than %(n)d people. Split it into files "
-                                    "of at most %(n)d rows.", n=MAX_ROWS))
+            if len(result.rows) > layout.max_rows:
+                raise DomainError(layout.too_many(layout.max_rows))
         if header is not None:
             if not result.rows:
-                raise DomainError(_("The file has column headers but no people under them."))
+                raise DomainError(layout.no_rows())
             return result
-    labels = field_labels()
+    labels = layout.labels()
     if best:
-        missing = [labels[n] for n in REQUIRED if n not in best.values()]
+        missing = [labels[n] for n in layout.required if n not in best.values()]
         raise DomainError(_("These columns are missing: %(columns)s. The first row must name "
                             "the columns, as in the template.", columns=", ".join(missing)))
     raise DomainError(_("No column headers were found. The first row must name the columns, "
                         "for example: %(headers)s.",
-                        headers=", ".join(TEMPLATE_HEADERS[n] for n in FIELDS)))
+                        headers=", ".join(layout.headers[n] for n in layout.fields)))
