@@ -15,7 +15,6 @@ Usage: .venv/bin/python bench/province.py [sqlite] [postgres] [--counties 100] [
 """
 import argparse
 import datetime
-import io
 import os
 import random
 import sys
@@ -46,7 +45,6 @@ def is_postgres(db):
 def generate(db, counties, today, rng):
     """Write the regions, firms, people and entries; return (people, entries)."""
     from webapp.accounts.models import Firm, Region, RoleGrant, User
-    from webapp.ledger.models import Entry
 
     with db.atomic():
         cities = [Region.create(name=f"市{c}", kind="city") for c in range(min(CITIES, counties))]

@@ -49,7 +49,6 @@ import random
 import re
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -895,8 +894,8 @@ def report(engine, recorder, sampler, wall, visits, before, after, args, served)
     print(f"\n[{engine}] {total:,} requests in {wall:.0f} s ({total / wall:.1f}/s); errors "
           f"{errors} (target 0); unexpected 4xx {unexpected}; expected 409s {expected}")
     width = max(len(r) for r in recorder.latency) if recorder.latency else 10
-    print(f"  ms: as the client waited (the wait for a free worker included), and inside the "
-          f"worker (gunicorn's access log); err: 5xx or no answer; 4xx?: unexpected 4xx")
+    print("  ms: as the client waited (the wait for a free worker included), and inside the "
+          "worker (gunicorn's access log); err: 5xx or no answer; 4xx?: unexpected 4xx")
     print(f"  {'':<{width}}  {'':>6} {'':>4} {'':>4} {'':>4}  {'client':>7} {'':>7} {'':>7} "
           f"{'':>7}  {'worker':>7}")
     print(f"  {'route':<{width}}  {'count':>6} {'err':>4} {'4xx?':>4} {'409':>4}"

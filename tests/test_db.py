@@ -17,7 +17,7 @@ from webapp.db import (
     WriterQueue, db, hydrate, insert_row, insert_row_then, is_postgres, select_rows, width,
 )
 from webapp.ledger.models import Entry
-from webapp.trainings.models import Attendance, Training, TrainingCategory
+from webapp.trainings.models import Attendance, Training
 from webapp.trainings.attendance import load_training
 
 from tests.helpers import START

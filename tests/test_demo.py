@@ -10,7 +10,7 @@ from webapp.branches.activities import duration_hours
 from webapp.demo import DEMO_LOGINS, load_demo
 from webapp.i18n import local_today, to_local
 from webapp.ledger.models import Entry
-from webapp.reports import inspections, quota, selection, services
+from webapp.reports import inspections, quota, selection
 from webapp.reports.models import FirmReport
 from webapp.trainings.models import Attendance, Training
 from webapp.trainings.attendance import compute_credit

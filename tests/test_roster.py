@@ -13,8 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from tests.helpers import soup, text_of
-from tests.roster_helpers import (BRANCH_A, EN, FIRM_A, ZH, confirm, counts, csv_bytes, multipart,
-                                  row, row_errors, table_lines, token_of, upload, xlsx_bytes)
+from tests.roster_helpers import (BRANCH_A, EN, FIRM_A, ZH, confirm, counts, csv_bytes, row, row_errors, table_lines, token_of, upload, xlsx_bytes)
 from webapp.accounts import roster
 from webapp.accounts.models import AuditEvent, Firm, RoleGrant, User
 from webapp.accounts.services import check_password

@@ -4,7 +4,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.helpers import PASSWORD, ROLES, build_url, make_scene, rules_of, soup, text_of
+from tests.helpers import PASSWORD, ROLES, build_url, make_scene, soup, text_of
 from webapp.accounts.models import User, UserSession
 from webapp.security import CSP
 from webapp.web import STORED_FILE_CSP

@@ -1,29 +1,20 @@
 """Browser tests: the real app under gunicorn, driven by Debian's chromium through Playwright.
 
-One live server and one browser per test process. The server gets its own database on
-the current engine (TEST_ENGINE, like the rest of the suite), migrated with the real
-`flask migrate` command and seeded through the models (tests/browser/seed.py).
+One live server and one browser per test process (tests/browser/server.py). The server gets
+its own database on the current engine (TEST_ENGINE, like the rest of the suite), migrated
+with the real `flask migrate` command and seeded through the models (tests/browser/seed.py).
 Never run `playwright install`: the tests use /usr/bin/chromium.
 """
-import datetime
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.helpers import (CHROMIUM, FAILURES, HERE, LAUNCH_ARGS, PHONE, ROOT,
-                                   SCREENSHOTS, WAIT_MS, bound_to, expect, login)
-from tests.browser.seed import seed
-from tests.helpers import ENGINE, make_database_url
+from tests.browser.helpers import (CHROMIUM, FAILURES, HERE, LAUNCH_ARGS, PHONE,
+                                   SCREENSHOTS, WAIT_MS, expect, login)
+from tests.browser.server import serve
+from tests.helpers import ENGINE
 
 
 # On the PostgreSQL run, only these browser tests run: they send through the offline queue
@@ -80,12 +71,6 @@ def clean_db():
     yield
 
 
-def _bin(name):
-    """A console script of this virtualenv (where pytest runs from)."""
-    candidate = Path(sys.executable).parent / name
-    return str(candidate if candidate.exists() else ROOT / ".venv" / "bin" / name)
-
-
 @pytest.fixture(scope="session")
 def chromium():
     """The path to Debian's chromium; skip (or fail in CI) when it is missing."""
@@ -105,70 +90,13 @@ def chromium():
     return CHROMIUM
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class LiveServer:
-    def __init__(self, base_url, database_url, people, log_path):
-        self.base_url = base_url
-        self.database_url = database_url
-        self.people = people
-        self.log_path = log_path
-
-    def log(self):
-        return self.log_path.read_text(errors="replace")
-
-
 @pytest.fixture(scope="session")
 def live_server(chromium):
-    """The app under gunicorn (2 workers) on a free local port, with seeded data."""
-    url, drop = make_database_url("browser")
-    workdir = Path(tempfile.mkdtemp(prefix="gl-browser-"))
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="browser-test-secret",
-               UPLOAD_DIR=str(workdir / "uploads"), TIMEZONE="Asia/Shanghai")
-    env.pop("FLASK_APP", None)
-    log_path = workdir / "gunicorn.log"
-    proc = None
-    try:
-        migrated = subprocess.run([_bin("flask"), "--app", "webapp", "migrate"], cwd=ROOT,
-                                  env=env, capture_output=True, text=True, timeout=120)
-        if migrated.returncode:
-            pytest.fail(f"flask migrate failed ({ENGINE}):\n{migrated.stdout}\n{migrated.stderr}",
-                        pytrace=False)
-        with bound_to(url):
-            people = seed(datetime.datetime.now(ZoneInfo("Asia/Shanghai")).date())
-        port = _free_port()
-        with open(log_path, "w") as log:
-            proc = subprocess.Popen(
-                [_bin("gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--graceful-timeout",
-                 "3", "webapp:create_app()"], cwd=ROOT, env=env, stdout=log,
-                stderr=subprocess.STDOUT)
-        base_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60  # a busy machine starts it slowly
-        while True:
-            try:
-                with urllib.request.urlopen(base_url + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("gunicorn did not start:\n" + log_path.read_text(), pytrace=False)
-            time.sleep(0.2)
-        yield LiveServer(base_url, url, people, log_path)
-    finally:
-        if proc is not None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        drop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    """The app under gunicorn (2 workers) on a free local port, with seeded data, shared by
+    the browser tests of this process (a module that must not see what other tests left
+    uses tests/browser/server.py's `own_server`)."""
+    with serve("browser") as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

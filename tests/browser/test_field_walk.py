@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser.helpers import HOME_PATHS, ROLES, bound_to
+from tests.browser.server import own_server
 from tests.helpers import ENGINE
 from tests.browser.seed import PEOPLE
 from webapp.accounts.models import Region, User
@@ -38,6 +39,12 @@ from webapp.quality.village_models import Village
 from webapp.study.models import StudyAssignment, StudyMaterial, StudyQuestion
 from webapp.study.text import render as study_render
 from webapp.trainings.models import Attendance, Training, TrainingCategory
+
+
+# A server of this module's own: what it measures depends only on the seed and this
+# module's data, never on what the browser tests before it on this process left.
+live_server, role_states = own_server()
+
 
 pytestmark = pytest.mark.skipif(ENGINE != "sqlite", reason="the layout does not depend on "
                                 "the database: the walk runs on the SQLite run only")

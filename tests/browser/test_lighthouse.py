@@ -31,7 +31,13 @@ import pytest
 import requests
 
 from tests.browser.helpers import CHROMIUM, LAUNCH_ARGS, ROOT
+from tests.browser.server import own_server
 from tests.helpers import ENGINE, PASSWORD
+
+
+# A server of this module's own: what it measures depends only on the seed and this
+# module's data, never on what the browser tests before it on this process left.
+live_server, role_states = own_server()
 
 LIGHTHOUSE = ROOT / "tools" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
 PAGES = {"login": "/login", "home": "/home/me", "scan": "/scan", "log": "/ledger/",
