@@ -18,7 +18,7 @@ from tests.helpers import (ENGINE, jpeg_bytes, make_database_url, make_scene, sc
                            scene_assessment, scene_bulletin_month, scene_category, scene_entry,
                            scene_evidence, scene_inspection_item, scene_member, scene_notification,
                            scene_photo, scene_report, scene_report_attachment, scene_training)
-from webapp import backup
+from webapp import backup, backup_retention
 from webapp.accounts.models import (AuditEvent, Firm, LoginAttempt, Notification, Region,
                                    RegionYear, UserSession)
 from webapp.branches.models import ActivityAttendance
@@ -411,9 +411,9 @@ def test_retention_keeps_the_last_days_and_the_first_of_the_last_months(tmp_path
     (tmp_path / "notes.txt").write_text("not a backup")
     (tmp_path / "ledger-broken.tar.gz").write_bytes(b"")
 
-    removed = backup.prune_backups(tmp_path, 14, 6, ZoneInfo("UTC"))
+    removed = backup_retention.prune_backups(tmp_path, 14, 6, ZoneInfo("UTC"))
 
-    kept = {n for n in os.listdir(tmp_path) if backup.NAME_RE.match(n)}
+    kept = {n for n in os.listdir(tmp_path) if backup_retention.NAME_RE.match(n)}
     last_days = daily[-14:-1] + [hourly_today[-1]]  # the newest of each of the last 14 days
     firsts = [datetime.datetime(2026, m, 1, 2, 0, tzinfo=UTC) for m in range(7, 13)]
     assert kept == names(last_days) | names(firsts)
@@ -425,15 +425,15 @@ def test_retention_keeps_the_last_days_and_the_first_of_the_last_months(tmp_path
 def test_retention_counts_days_that_have_backups_and_reads_days_locally(tmp_path):
     # A server that was off for months keeps its last backups.
     old = [datetime.datetime(2025, 3, d, 12, 0, tzinfo=UTC) for d in range(1, 21)]
-    assert backup.to_keep([(m, n) for m, n in zip(old, sorted(names(old)))], 3, 1,
+    assert backup_retention.to_keep([(m, n) for m, n in zip(old, sorted(names(old)))], 3, 1,
                           ZoneInfo("UTC")) == names([old[0], *old[-3:]])
     # 23:30 UTC on 30 November is 1 December 07:30 in Shanghai: December's first backup.
     moments = [datetime.datetime(2026, 11, 30, 23, 30, tzinfo=UTC),
                datetime.datetime(2026, 12, 1, 12, 0, tzinfo=UTC)]
     listed = [(m, f"ledger-{m:%Y%m%dT%H%M%SZ}.tar.gz") for m in moments]
-    assert backup.to_keep(listed, 0, 1, ZoneInfo("Asia/Shanghai")) == names(moments[:1])
-    assert backup.to_keep(listed, 0, 1, ZoneInfo("UTC")) == names(moments[1:])
-    assert backup.to_keep(listed, 1, 0, ZoneInfo("Asia/Shanghai")) == names(moments[1:])
+    assert backup_retention.to_keep(listed, 0, 1, ZoneInfo("Asia/Shanghai")) == names(moments[:1])
+    assert backup_retention.to_keep(listed, 0, 1, ZoneInfo("UTC")) == names(moments[1:])
+    assert backup_retention.to_keep(listed, 1, 0, ZoneInfo("Asia/Shanghai")) == names(moments[1:])
 
 
 def test_a_backup_prunes_after_it_succeeds_and_keeps_itself(app, stores):

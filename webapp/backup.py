@@ -16,7 +16,6 @@ import fcntl
 import hashlib
 import json
 import os
-import re
 import shutil
 import sqlite3
 import stat
@@ -30,6 +29,8 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg import sql
 
+from .backup_retention import prune_backups
+
 FORMAT = 1
 MANIFEST = "manifest.json"
 FILES_PREFIX = "files/"
@@ -39,7 +40,6 @@ LOCK_NAME = ".backup.lock"
 PARTIAL_PREFIX = ".ledger-"
 PARTIAL_SUFFIX = ".partial"
 STAGING_PREFIX = ".restore-"
-NAME_RE = re.compile(r"^ledger-(\d{8}T\d{6}Z)(?:-(\d+))?\.tar\.gz$")
 CHUNK = 1024 * 1024
 
 
@@ -414,49 +414,6 @@ def _remove_stale_partials(target_dir):
 
 def _zone(app):
     return ZoneInfo(app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
-
-
-# ------------------------------------------------------------------ retention
-
-def list_backups(target_dir):
-    """The backups of a folder as (UTC datetime, name), oldest first (other files ignored)."""
-    found = []
-    for name in os.listdir(target_dir) if os.path.isdir(target_dir) else ():
-        match = NAME_RE.match(name)
-        if match:
-            when = datetime.datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ").replace(
-                tzinfo=datetime.UTC)
-            found.append((when, int(match.group(2) or 1), name))
-    return [(when, name) for when, _n, name in sorted(found)]
-
-
-def to_keep(backups, keep_daily, keep_monthly, zone):
-    """Choose the backups retention keeps: a set of names.
-
-    The newest backup of each of the last keep_daily days that have a backup, and the first
-    backup of each of the last keep_monthly months that have one (days and months in the
-    app's time zone). Counting periods that have backups, not calendar days, means a server
-    that was off for a while still keeps its last good backups."""
-    days, months = {}, {}
-    for when, name in backups:  # oldest first
-        local = when.astimezone(zone)
-        days[local.date()] = name  # the newest of the day wins
-        months.setdefault((local.year, local.month), name)  # the first of the month stays
-    keep = {days[d] for d in sorted(days, reverse=True)[:keep_daily]}
-    keep |= {months[m] for m in sorted(months, reverse=True)[:keep_monthly]}
-    return keep
-
-
-def prune_backups(target_dir, keep_daily, keep_monthly, zone, protect=()):
-    """Delete the backups retention does not keep (never those in protect); return their names."""
-    backups = list_backups(target_dir)
-    keep = to_keep(backups, keep_daily, keep_monthly, zone) | set(protect)
-    removed = []
-    for _when, name in backups:
-        if name not in keep:
-            os.remove(os.path.join(target_dir, name))
-            removed.append(name)
-    return removed
 
 
 # ------------------------------------------------------------------ restore
