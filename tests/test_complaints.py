@@ -164,6 +164,28 @@ def test_wrong_transitions_over_http_answer_409_with_a_message(app, people):
         assert page.status_code == 200 and not soup(page).select("form.complaint-step-form")
 
 
+def test_each_open_step_page_shows_its_form(app, people):
+    """The three step pages share one layout (_step.html): each shows its own title, fields
+    and button while the complaint takes the step."""
+    complaint = record(people)
+    client = signed_in(app, people["admin_a"])
+    steps = [("edit", ["assignee", "deadline", "note"]), ("investigate", ["note"])]
+    for step, fields in steps:
+        page = soup(client.get(f"/complaints/{complaint.id}/{step}"))
+        form = page.select_one("form.complaint-step-form")
+        assert form["action"] == f"/complaints/{complaint.id}/{step}", step
+        assert form.select_one("input[name=csrf_token]")
+        assert [n for n in fields if form.select_one(f"[name={n}]")] == fields, step
+        assert text_of(page.select_one("title")).startswith(text_of(page.select_one("h1")))
+        assert text_of(form.select_one("button[type=submit]"))
+    assert client.post(f"/complaints/{complaint.id}/investigate", {}).status_code == 303
+    page = soup(client.get(f"/complaints/{complaint.id}/conclude"))
+    form = page.select_one("form.complaint-step-form")
+    assert {i["name"] for i in form.select("[name]")} >= {"finding", "measure", "reply",
+                                                         "replied_on"}
+    assert text_of(form.select_one("button[type=submit]")) == text_of(page.select_one("h1"))
+
+
 def test_the_whole_story_over_http(app, world, people):
     client = signed_in(app, people["admin_a"])
     page = soup(client.get("/complaints/new"))
