@@ -123,6 +123,14 @@ def activate_service_worker(page):
 
 # ---------------------------------------------------------------- what a page shows
 
+# What chromium logs by itself when a test takes the network away: failed loads, and the
+# service worker's script fetch (a registration, or the update check a navigation starts) cut
+# off as the phone went offline ("An unknown error occurred when fetching the script.", seen
+# once in a loaded run). Tests that go offline ignore these; any other message still fails them.
+NETWORK_NOISE = ("ERR_INTERNET_DISCONNECTED", "Failed to load resource", "net::ERR_",
+                 "An unknown error occurred when fetching the script")
+
+
 def assert_clean(context, ignore=()):
     """No console errors, uncaught exceptions or CSP violations on the context's pages."""
     problems = [p for p in context.problems if not any(text in p for text in ignore)]

@@ -14,9 +14,9 @@ import pytest
 import qrcode
 from PIL import Image
 
-from tests.browser.helpers import (CHROMIUM, LAUNCH_ARGS, WAIT_MS, activate_service_worker,
-                                   assert_clean, bound_to, expect, free_day, login, screenshot,
-                                   zh)
+from tests.browser.helpers import (CHROMIUM, LAUNCH_ARGS, NETWORK_NOISE, WAIT_MS,
+                                   activate_service_worker, assert_clean, bound_to, expect,
+                                   free_day, login, screenshot, zh)
 from tests.browser.seed import PEOPLE
 from tests.helpers import PASSWORD
 from webapp.accounts.models import Region, User
@@ -360,7 +360,7 @@ def test_scan_made_offline_is_sent_once_when_back_online(phone, live_server, cam
     page.evaluate(FLUSH)  # another attempt to send finds nothing left to send
     assert attendance(live_server, training_id) == [row]
     assert receipts(live_server, training_id) == 1
-    assert_clean(person, ignore=("ERR_INTERNET_DISCONNECTED",))
+    assert_clean(person, ignore=NETWORK_NOISE)
 
 
 # ---------------------------------------------------------------- (3b) a browser restart keeps both
@@ -510,7 +510,7 @@ def test_signing_out_asks_before_deleting_kept_scans(phone, live_server):
         page.get_by_role("button", name=zh("Sign out of this phone")).click()
     assert len(dialogs) == 2
     assert "gl-ledger" not in page.evaluate(DATABASES)  # the outbox went with Clear-Site-Data
-    assert_clean(person, ignore=("ERR_FAILED",))  # the weak network's aborted sends
+    assert_clean(person, ignore=NETWORK_NOISE)  # the weak network's aborted sends
 
 
 # ---------------------------------------------------------------- (5) one person's page, never another's
@@ -534,4 +534,4 @@ def test_kept_scan_tab_is_dropped_when_someone_signs_in(phone, live_server):
     page.goto("/scan")
     assert page.locator("[data-offline-page]").count() == 1
     assert page.locator("#scanner").count() == 0
-    assert_clean(context, ignore=("ERR_INTERNET_DISCONNECTED",))
+    assert_clean(context, ignore=NETWORK_NOISE)

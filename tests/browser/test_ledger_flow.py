@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from tests.browser.helpers import (activate_service_worker, assert_clean, bound_to, expect,
-                                   screenshot)
+from tests.browser.helpers import (NETWORK_NOISE, activate_service_worker, assert_clean, bound_to,
+                                   expect, screenshot)
 from tests.browser.helpers import zh as tr
 from webapp.accounts.models import Notification, User
 from webapp.ledger.models import Entry, Evidence
@@ -23,7 +23,6 @@ from webapp.ledger.models import Entry, Evidence
 VIEWPORT_HEIGHT = 844
 
 
-NETWORK_FAILURES = ("Failed to load resource", "net::ERR_")
 
 
 def person(live_server, role):
@@ -228,7 +227,7 @@ def test_an_entry_made_offline_is_kept_and_sent_once(phone, live_server):
     assert len(calls) == 2
     saved = entries_where(live_server, Entry.idempotency_key == key)
     assert len(saved) == 1 and saved[0].hours == Decimal("2.75")
-    assert_clean(context, ignore=NETWORK_FAILURES)
+    assert_clean(context, ignore=NETWORK_NOISE)
 
 
 # The pages the service worker keeps (it writes them just after the response, so wait up to
@@ -364,7 +363,7 @@ def test_a_kept_form_opens_without_network_and_its_entry_is_sent_once(phone, liv
     assert again["body"]["id"] == saved[0].id
     assert len(entries_where(live_server, Entry.user == me.id)) == before + 1
     assert page.evaluate(OUTBOX) == []
-    assert_clean(context, ignore=NETWORK_FAILURES)
+    assert_clean(context, ignore=NETWORK_NOISE)
 
 
 def test_home_shows_what_waits_to_send(phone, live_server):
@@ -387,7 +386,7 @@ def test_home_shows_what_waits_to_send(phone, live_server):
     page.unroute("**/ledger/new/**")
     page.evaluate("window.dispatchEvent(new Event('online'))")
     card.wait_for(state="hidden")
-    assert_clean(context, ignore=NETWORK_FAILURES)
+    assert_clean(context, ignore=NETWORK_NOISE)
 
 
 # ---------------------------------------------------------------- My year

@@ -14,8 +14,8 @@ import uuid
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from tests.browser.helpers import (NARROW, activate_service_worker, assert_clean, bound_to,
-                                   free_day, screenshot)
+from tests.browser.helpers import (NARROW, NETWORK_NOISE, activate_service_worker, assert_clean,
+                                   bound_to, free_day, screenshot)
 from tests.browser.helpers import zh as tr
 from webapp.accounts.models import User
 from webapp.ledger.models import Entry
@@ -25,7 +25,6 @@ KEPT = ["/ledger/", "/ledger/new/education", "/ledger/new/legal_aid",
         "/ledger/new/public_service", "/scan"]
 FORMS = [("public_service", "Public service"), ("legal_aid", "Legal-aid case"),
          ("education", "Outside learning")]
-OFFLINE_NOISE = ("ERR_INTERNET_DISCONNECTED", "Failed to load resource", "net::ERR_")
 
 # The pages the service worker keeps (it writes them just after the responses, so wait up to
 # 10 s for the expected list); return what is there in the end.
@@ -121,7 +120,7 @@ def test_every_form_of_the_log_tab_opens_offline_though_never_opened(phone, live
     page.locator("nav.tabbar a[href='/ledger/']").click()
     page.wait_for_url("**/ledger/")
     page.locator("nav.tiles").wait_for()
-    assert_clean(context, ignore=OFFLINE_NOISE)
+    assert_clean(context, ignore=NETWORK_NOISE)
 
 
 def test_the_scan_tab_keeps_the_log_tab_and_its_forms_too(phone, live_server):
@@ -136,7 +135,7 @@ def test_the_scan_tab_keeps_the_log_tab_and_its_forms_too(phone, live_server):
     page.locator("a.tile", has_text=tr("Outside learning")).click()
     page.wait_for_url("**/ledger/new/education")
     on_form(page, "education")
-    assert_clean(context, ignore=OFFLINE_NOISE)
+    assert_clean(context, ignore=NETWORK_NOISE)
 
 
 def test_a_director_keeps_no_practitioner_page(phone, live_server):
@@ -151,7 +150,7 @@ def test_a_director_keeps_no_practitioner_page(phone, live_server):
     page.locator("[data-kept-links] a[href='/scan']").wait_for()
     assert page.locator("[data-kept-links] a[data-kept]:visible").count() == 1
     assert page.locator("nav.tabbar").count() == 0  # no Log tab of theirs kept
-    assert_clean(context, ignore=OFFLINE_NOISE)
+    assert_clean(context, ignore=NETWORK_NOISE)
 
 
 def keep_public_service(page, day, hours):
@@ -228,7 +227,7 @@ def test_an_entry_the_server_refuses_shows_why_and_is_corrected_and_sent_again(
     # The kept copy is gone with it.
     assert page.evaluate(OUTBOX) == []
     assert card.is_hidden()
-    assert_clean(context, ignore=OFFLINE_NOISE + ("400",))
+    assert_clean(context, ignore=NETWORK_NOISE + ("400",))
 
 
 def test_an_entry_the_server_could_not_take_is_sent_again_by_itself(phone, live_server):
@@ -263,7 +262,7 @@ def test_an_entry_the_server_could_not_take_is_sent_again_by_itself(phone, live_
     assert len(calls) == 2
     [saved] = entries_where(live_server, Entry.idempotency_key == key)
     assert (saved.user_id, saved.hours) == (me.id, Decimal("1.5"))
-    assert_clean(context, ignore=OFFLINE_NOISE + ("503",))
+    assert_clean(context, ignore=NETWORK_NOISE + ("503",))
 
 
 def test_a_report_the_server_refuses_is_corrected_in_its_form_and_sent_again(phone, live_server):
@@ -306,4 +305,4 @@ def test_a_report_the_server_refuses_is_corrected_in_its_form_and_sent_again(pho
     [report] = reports_where(live_server, FirmReport.idempotency_key == key)
     assert (report.title, report.facts) == (title, "村民因宅基地边界发生争执。")
     assert page.evaluate(OUTBOX) == []
-    assert_clean(director, ignore=OFFLINE_NOISE)
+    assert_clean(director, ignore=NETWORK_NOISE)

@@ -5,7 +5,7 @@ Everything runs in Debian's chromium (see conftest.py) against the app under gun
 """
 import pytest
 
-from tests.browser.helpers import (HOME_PATHS, LAYOUT_JS, NARROW, ROLES,
+from tests.browser.helpers import (HOME_PATHS, LAYOUT_JS, NARROW, NETWORK_NOISE, ROLES,
                                    activate_service_worker, assert_clean, check_layout, expect,
                                    heading, home_heading, login, screenshot, translated)
 
@@ -119,7 +119,7 @@ def test_offline_page_then_back_online(phone, live_server):
     expect(page.locator("[data-offline-page]")).to_have_count(0)
     assert heading(page) == home_heading(live_server, "practitioner")
     assert page.locator("#offline-banner").is_hidden()
-    assert_clean(context, ignore=("ERR_INTERNET_DISCONNECTED",))
+    assert_clean(context, ignore=NETWORK_NOISE)
 
 
 # ---------------------------------------------------------------- (4) language switch

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from tests.browser.helpers import (CHROMIUM, LAUNCH_ARGS, PHONE, WAIT_MS, activate_service_worker,
-                                   assert_clean, bound_to, free_day, login, screenshot, zh)
+from tests.browser.helpers import (CHROMIUM, LAUNCH_ARGS, NETWORK_NOISE, PHONE, WAIT_MS,
+                                   activate_service_worker, assert_clean, bound_to, free_day, login,
+                                   screenshot, zh)
 from tests.browser.test_checkin_flow import qr_picture, write_y4m
 from webapp.accounts.models import Region, User
 from webapp.checkin import codes as qr
@@ -26,7 +27,6 @@ CAMERA_SIZE = (640, 480)
 WHITE = Image.new("RGB", CAMERA_SIZE, "white")
 # A retry comes 3 s after a failed attempt, then 6, 12 …: wait for the second one with room.
 RETRY_WAIT_MS = 60_000
-OFFLINE_NOISE = ("ERR_INTERNET_DISCONNECTED", "Failed to load resource", "net::ERR_")
 KEPT = ["/ledger/new/public_service", "/scan"]
 KEPT_STATES = ("waiting", "signin")  # what outbox.js sends again by itself
 
@@ -317,4 +317,4 @@ def test_a_send_the_server_fails_stays_kept_is_sent_again_and_arrives_once(
     page.evaluate(FLUSH)
     assert page.evaluate(OUTBOX) == []
     assert counts(live_server, training_id, key) == (1, 1, 1)
-    assert_clean(context, ignore=OFFLINE_NOISE)
+    assert_clean(context, ignore=NETWORK_NOISE)

@@ -10,12 +10,11 @@ import uuid
 
 from PIL import Image
 
-from tests.browser.helpers import (NARROW, assert_clean, bound_to, check_layout, expect,
-                                   screenshot)
+from tests.browser.helpers import (NARROW, NETWORK_NOISE, assert_clean, bound_to, check_layout,
+                                   expect, screenshot)
 from tests.browser.helpers import zh as tr
 from webapp.reports.models import FirmReport, FirmReportAttachment
 
-NETWORK_FAILURES = ("Failed to load resource", "net::ERR_")
 
 
 def test_write_return_and_correct_a_typical_case(phone, live_server):
@@ -177,7 +176,7 @@ def test_a_case_written_offline_is_kept_and_sent_once(phone, live_server):
     assert attachments_of(live_server, report) == []
     page.goto(f"/reports/{report.id}")
     check_layout(page, "the report sent from the outbox")
-    assert_clean(director, ignore=NETWORK_FAILURES)
+    assert_clean(director, ignore=NETWORK_NOISE)
 
 
 def test_the_director_names_a_reporter_who_then_writes_from_home(phone, live_server):
