@@ -121,6 +121,29 @@ def activate_service_worker(page):
                          "navigator.serviceWorker.controller.scriptURL")
 
 
+# The pages the service worker keeps. It writes (and drops) them just after the responses, so
+# wait up to 10 s for the expected list; return what is there in the end.
+KEPT_PAGES = """async (want) => {
+  let out = [];
+  for (let tries = 0; tries < 100; tries++) {
+    out = [];
+    for (const key of await caches.keys())
+      if (key.startsWith('gl-pages'))
+        for (const r of await (await caches.open(key)).keys()) out.push(new URL(r.url).pathname);
+    out.sort();
+    if (JSON.stringify(out) === JSON.stringify(want)) break;
+    await new Promise(done => setTimeout(done, 100));
+  }
+  return out;
+}"""
+
+
+def kept_pages(page, want):
+    """The paths of the pages the service worker keeps, once they are `want` (sorted) or 10 s
+    have passed."""
+    return page.evaluate(KEPT_PAGES, want)
+
+
 # ---------------------------------------------------------------- what a page shows
 
 # What chromium logs by itself when a test takes the network away: failed loads, and the

@@ -16,7 +16,7 @@ from PIL import Image
 
 from tests.browser.helpers import (CHROMIUM, LAUNCH_ARGS, NETWORK_NOISE, WAIT_MS,
                                    activate_service_worker, assert_clean, bound_to, expect,
-                                   free_day, login, screenshot, zh)
+                                   free_day, kept_pages, login, screenshot, zh)
 from tests.browser.seed import PEOPLE
 from tests.helpers import PASSWORD
 from webapp.accounts.models import Region, User
@@ -256,26 +256,6 @@ def test_in_app_scanner_reads_the_code_from_the_camera(phone, live_server, camer
 
 
 # ---------------------------------------------------------------- (3) offline, sent once
-
-# The pages the service worker keeps. It writes and drops them just after the response, so
-# wait (up to 5 s) for the expected list; return what is there in the end.
-KEPT_PAGES = """async (want) => {
-  let out = [];
-  for (let tries = 0; tries < 50; tries++) {
-    out = [];
-    for (const key of await caches.keys())
-      if (key.startsWith('gl-pages'))
-        for (const r of await (await caches.open(key)).keys()) out.push(new URL(r.url).pathname);
-    out.sort();
-    if (JSON.stringify(out) === JSON.stringify(want)) break;
-    await new Promise(done => setTimeout(done, 100));
-  }
-  return out;
-}"""
-
-
-def kept_pages(page, want):
-    return page.evaluate(KEPT_PAGES, want)
 
 
 # What the outbox (static/js/outbox.js) keeps for the signed-in person, and a send of what

@@ -15,14 +15,12 @@ import pytest
 from PIL import Image
 
 from tests.browser.helpers import (NETWORK_NOISE, activate_service_worker, assert_clean, bound_to,
-                                   expect, screenshot)
+                                   expect, kept_pages, screenshot)
 from tests.browser.helpers import zh as tr
 from webapp.accounts.models import Notification, User
 from webapp.ledger.models import Entry, Evidence
 
 VIEWPORT_HEIGHT = 844
-
-
 
 
 def person(live_server, role):
@@ -230,22 +228,6 @@ def test_an_entry_made_offline_is_kept_and_sent_once(phone, live_server):
     assert_clean(context, ignore=NETWORK_NOISE)
 
 
-# The pages the service worker keeps (it writes them just after the response, so wait up to
-# 5 s for the expected list); return what is there in the end.
-KEPT_PAGES = """async (want) => {
-  let out = [];
-  for (let tries = 0; tries < 50; tries++) {
-    out = [];
-    for (const key of await caches.keys())
-      if (key.startsWith('gl-pages'))
-        for (const r of await (await caches.open(key)).keys()) out.push(new URL(r.url).pathname);
-    out.sort();
-    if (JSON.stringify(out) === JSON.stringify(want)) break;
-    await new Promise(done => setTimeout(done, 100));
-  }
-  return out;
-}"""
-
 KEPT_FORM = """async () => {
   for (const key of await caches.keys())
     if (key.startsWith('gl-pages')) {
@@ -294,7 +276,7 @@ def test_a_kept_form_opens_without_network_and_its_entry_is_sent_once(phone, liv
     # The Log tab and this form, and (kept with the Log tab) the other forms and the Scan tab.
     kept = ["/ledger/", "/ledger/new/education", "/ledger/new/legal_aid",
             "/ledger/new/public_service", "/scan"]
-    assert page.evaluate(KEPT_PAGES, kept) == kept
+    assert kept_pages(page, kept) == kept
     # The very page, key and all (the visit's copy, not the one kept with the Log tab before).
     page.wait_for_function(f"async (key) => ({KEPT_FORM})().then(text => text.includes(key))",
                            arg=served_key)

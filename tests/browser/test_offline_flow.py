@@ -15,7 +15,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from tests.browser.helpers import (NARROW, NETWORK_NOISE, activate_service_worker, assert_clean,
-                                   bound_to, free_day, screenshot)
+                                   bound_to, free_day, kept_pages, screenshot)
 from tests.browser.helpers import zh as tr
 from webapp.accounts.models import User
 from webapp.ledger.models import Entry
@@ -26,21 +26,6 @@ KEPT = ["/ledger/", "/ledger/new/education", "/ledger/new/legal_aid",
 FORMS = [("public_service", "Public service"), ("legal_aid", "Legal-aid case"),
          ("education", "Outside learning")]
 
-# The pages the service worker keeps (it writes them just after the responses, so wait up to
-# 10 s for the expected list); return what is there in the end.
-KEPT_PAGES = """async (want) => {
-  let out = [];
-  for (let tries = 0; tries < 100; tries++) {
-    out = [];
-    for (const key of await caches.keys())
-      if (key.startsWith('gl-pages'))
-        for (const r of await (await caches.open(key)).keys()) out.push(new URL(r.url).pathname);
-    out.sort();
-    if (JSON.stringify(out) === JSON.stringify(want)) break;
-    await new Promise(done => setTimeout(done, 100));
-  }
-  return out;
-}"""
 
 OUTBOX = "() => GL.outbox.all().then(items => items.map(i => ({key: i.key, state: i.state})))"
 FLUSH = "() => GL.outbox.flush().then(() => null)"
@@ -70,10 +55,6 @@ def log_elsewhere(live_server, user, day, hours):
 def reports_where(live_server, *conditions):
     with bound_to(live_server.database_url):
         return list(FirmReport.select().where(*conditions).order_by(FirmReport.id))
-
-
-def kept_pages(page, want):
-    return page.evaluate(KEPT_PAGES, want)
 
 
 def on_form(page, kind):
