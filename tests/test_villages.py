@@ -489,3 +489,19 @@ def test_the_county_home_card(app, make_user, world):
         html = render_template("quality/villages/_home_card.html", county=world["a"],
                                can_manage=True)
         assert BeautifulSoup(html, "html.parser").find(id="village-coverage") is None
+
+
+def test_both_import_pages_say_how_to_fill_in_each_column(app, admin_client, make_user):
+    """The roster's and the villages' upload pages share one guide (_macros/imports.html):
+    each column's header, whether it must be filled in, and what to write."""
+    page = soup(admin_client.get("/villages/import"))
+    rows = page.select("#import-columns tbody tr")
+    assert len(rows) == 4 and all(text_of(r.select_one("td")) for r in rows)
+    required = [r for r in rows if "must be filled in" in text_of(r.select_one("th"))]
+    assert len(required) == 2
+    assert page.select_one("#template-link")["href"] == "/villages/import/template.xlsx"
+    roster = soup(signed_in(app, make_user("county_admin")).get("/admin/people/import"))
+    rows = roster.select("#import-columns tbody tr")
+    assert len(rows) >= 7 and all(text_of(r.select_one("td")) for r in rows[:7])
+    assert roster.select_one("#template-link")["href"] == "/admin/people/import/template.xlsx"
+    assert "GBK" in text_of(roster.select_one("#import-columns").find_parent("section"))
