@@ -140,7 +140,10 @@ def test_outside_learning_with_a_photo_made_smaller_on_the_phone(phone, live_ser
     page.goto(f"/ledger/entries/{entry.id}")
     thumb = page.locator("img.evidence-thumb")
     thumb.wait_for()
-    assert page.evaluate("img => img.complete && img.naturalWidth > 0", thumb.element_handle())
+    # Wait until the picture has loaded (the element is there before its bytes): a broken
+    # picture never gets a width, and the wait fails.
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                           arg=thumb.element_handle())
     with bound_to(live_server.database_url):
         item = Evidence.get(Evidence.entry == entry.id)
         assert item.content_type == "image/jpeg" and item.size < len(photo) / 3

@@ -115,7 +115,9 @@ def test_a_director_at_360px_sends_a_typical_case_with_a_photo(phone, live_serve
     thumb = page.locator("img.report-file-thumb")
     thumb.wait_for()
     expect(thumb).to_have_js_property("complete", True)
-    assert page.evaluate("img => img.naturalWidth > 0", thumb.element_handle())
+    # Wait until the picture has loaded (a broken one never gets a width, and the wait fails).
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                           arg=thumb.element_handle())
     check_layout(page, "report page with a photo")
     screenshot(page, "reports-case-with-photo")
     assert_clean(director)
